@@ -35,7 +35,7 @@ public final class StagePlan {
         List<List<Action>> copy = new ArrayList<>(perStage.size());
         for (int k = 0; k < perStage.size(); k++) {
             List<Action> actions = perStage.get(k);
-            if (actions == null || actions.contains(null)) {
+            if (actions == null || actions.stream().anyMatch(Objects::isNull)) {
                 throw new IllegalArgumentException("Stage " + k + " has a null action list or null action");
             }
             copy.add(List.copyOf(actions));
