@@ -1,0 +1,123 @@
+package io.asyncpipeline.schedule;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Immutable pipeline plan: for every stage {@code k} the ordered list of actions it executes.
+ *
+ * <p>The compact string form has one line per stage, actions separated by single spaces and lines
+ * joined by {@code \n}, e.g. {@code "0F0 0B0 0U0\n1F0 1B0 1U0"}. A stage without actions is an empty
+ * line. The plan does not check that actions carry their stage; use {@link PlanValidator} for that.
+ */
+public final class StagePlan {
+
+    private final List<List<Action>> perStage;
+
+    private StagePlan(List<List<Action>> perStage) {
+        this.perStage = perStage;
+    }
+
+    /**
+     * Creates a plan from per-stage action lists (copied defensively).
+     *
+     * @param perStage one list per stage; at least one stage
+     * @return the plan
+     * @throws IllegalArgumentException if there are no stages or a list/action is null
+     */
+    public static StagePlan of(List<? extends List<Action>> perStage) {
+        Objects.requireNonNull(perStage, "perStage");
+        if (perStage.isEmpty()) {
+            throw new IllegalArgumentException("A plan needs at least one stage but the list was empty");
+        }
+        List<List<Action>> copy = new ArrayList<>(perStage.size());
+        for (int k = 0; k < perStage.size(); k++) {
+            List<Action> actions = perStage.get(k);
+            if (actions == null || actions.stream().anyMatch(Objects::isNull)) {
+                throw new IllegalArgumentException("Stage " + k + " has a null action list or null action");
+            }
+            copy.add(List.copyOf(actions));
+        }
+        return new StagePlan(List.copyOf(copy));
+    }
+
+    /**
+     * Parses the compact form (see class doc).
+     *
+     * @param text compact plan text
+     * @return the plan
+     * @throws IllegalArgumentException naming the line and token that could not be parsed
+     */
+    public static StagePlan parse(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("Cannot parse plan from null text");
+        }
+        String[] lines = text.split("\n", -1);
+        List<List<Action>> stages = new ArrayList<>(lines.length);
+        for (int k = 0; k < lines.length; k++) {
+            stages.add(parseLine(lines[k], k));
+        }
+        return of(stages);
+    }
+
+    private static List<Action> parseLine(String line, int lineNo) {
+        List<Action> actions = new ArrayList<>();
+        if (line.isEmpty()) {
+            return actions;
+        }
+        for (String token : line.split(" ", -1)) {
+            try {
+                actions.add(Action.parse(token));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Plan line " + lineNo + " ('" + line + "'): "
+                        + e.getMessage(), e);
+            }
+        }
+        return actions;
+    }
+
+    /** @return number of stages {@code P} */
+    public int stages() {
+        return perStage.size();
+    }
+
+    /**
+     * @param stage stage index {@code 0..stages()-1}
+     * @return the stage's actions in execution order (unmodifiable)
+     */
+    public List<Action> actions(int stage) {
+        if (stage < 0 || stage >= perStage.size()) {
+            throw new IndexOutOfBoundsException("stage " + stage + " not in 0.." + (perStage.size() - 1));
+        }
+        return perStage.get(stage);
+    }
+
+    /** @return total number of actions over all stages */
+    public int size() {
+        return perStage.stream().mapToInt(List::size).sum();
+    }
+
+    /** @return compact multi-line form, parseable by {@link #parse(String)} */
+    public String toCompactString() {
+        return perStage.stream()
+                .map(list -> list.stream().map(Action::toString).collect(Collectors.joining(" ")))
+                .collect(Collectors.joining("\n"));
+    }
+
+    @Override
+    public String toString() {
+        return toCompactString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof StagePlan other && perStage.equals(other.perStage);
+    }
+
+    @Override
+    public int hashCode() {
+        return perStage.hashCode();
+    }
+}
