@@ -1,0 +1,206 @@
+package io.asyncpipeline;
+
+import io.asyncpipeline.metrics.PipelineMetrics;
+import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.model.PipelineModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a DL4J model split into pipeline stages, one thread (and device) per stage.
+ *
+ * <pre>{@code
+ * try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net)
+ *         .stages(4)                       // or .partition(2, 1, 2)
+ *         .schedule(Schedule.ASYNC_1F1B)   // GPIPE, ONE_F_ONE_B
+ *         .weightStashing(true)
+ *         .build()) {
+ *     w.fit(trainIterator);
+ * }
+ * }</pre>
+ *
+ * When {@code fit} returns the pipeline is drained and {@code net} holds the trained parameters,
+ * optimizer state and iteration/epoch counters; {@code net.output}, {@code Evaluation} and
+ * {@code ModelSerializer} work as usual. See {@link Builder} for every option.
+ */
+public final class AsyncPipelineWrapper implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AsyncPipelineWrapper.class);
+
+    private final PipelineModel model;
+    private final PipelineSettings settings;
+    private final Consumer<DataSet> batchCheck;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile PipelineMetrics lastMetrics;
+
+    AsyncPipelineWrapper(PipelineModel model, PipelineSettings settings, Consumer<DataSet> batchCheck) {
+        this.model = model;
+        this.settings = settings;
+        this.batchCheck = batchCheck;
+    }
+
+    /** Trains one epoch over {@code iterator}. */
+    public void fit(DataSetIterator iterator) {
+        fit(iterator, 1);
+    }
+
+    /**
+     * Trains {@code epochs} epochs; the iterator is reset between epochs. The pipeline drains at the end
+     * of every epoch (P-1 idle slots per stage per epoch).
+     *
+     * @throws PipelineException        if a stage fails; every stage thread has stopped by then
+     * @throws IllegalArgumentException for an empty iterator or a batch the model cannot take
+     */
+    public void fit(DataSetIterator iterator, int epochs) {
+        if (closed) {
+            throw new IllegalStateException("this AsyncPipelineWrapper is closed; build a new one");
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (iterator == null) {
+            throw new IllegalArgumentException("iterator is null");
+        }
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalStateException("fit is already running on this wrapper (one fit at a time)");
+        }
+        stop.set(false);
+        ThreadSettings threads = ThreadSettings.apply(settings.ndThreadsPerStage());
+        try {
+            prepareIterator(iterator);
+            model.pullOptimizerState();
+            List<StageMetrics> all = new ArrayList<>();
+            long wall = 0;
+            long examples = 0;
+            int microBatches = 0;
+            for (int e = 0; e < epochs && !stop.get(); e++) {
+                if (e > 0) {
+                    iterator.reset();
+                }
+                EpochResult r = runEpoch(iterator);
+                all = merge(all, r.run.stages());
+                wall += r.run.wallNanos();
+                examples += r.examples;
+                microBatches += r.microBatches;
+            }
+            lastMetrics = new PipelineMetrics(all, wall, examples, microBatches);
+            LOG.info("{}", lastMetrics);
+        } finally {
+            threads.restore();
+            running.set(false);
+        }
+    }
+
+    private record EpochResult(PipelineExecutor.RunResult run, long examples, int microBatches) {
+    }
+
+    private EpochResult runEpoch(DataSetIterator iterator) {
+        int epoch = model.epochCount();
+        int base = model.iterationCount();
+        int perBatch = settings.schedule().isSynchronous() ? settings.microBatches() : 1;
+        DataSetSource source = new DataSetSource(iterator, perBatch, epoch, stop, batchCheck);
+        PipelineExecutor executor = new PipelineExecutor(model, settings.schedule(), settings.microBatches(),
+                settings.devices(), settings.weightStashing(), settings.seed(), settings.replay());
+        model.epochEvent(true);
+        PipelineExecutor.RunResult run;
+        try {
+            run = executor.run(source, (step, iteration, ep, score, mb) -> {
+                if (settings.failOnNonFiniteScore() && !Double.isFinite(score)) {
+                    throw new NonFiniteScoreException(iteration, mb, score);
+                }
+                model.reportIteration(iteration, ep, score);
+            }, base);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new PipelineException(-1, -1, "interrupted", ie);
+        } finally {
+            model.pushOptimizerState();
+            model.setCounters(base + executor.updatesDone(), epoch);
+        }
+        if (source.error() != null) {
+            throw source.error();
+        }
+        model.epochEvent(false);
+        model.setCounters(model.iterationCount(), epoch + 1);
+        return new EpochResult(run, source.examples(), source.microBatches());
+    }
+
+    private static List<StageMetrics> merge(List<StageMetrics> a, List<StageMetrics> b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        List<StageMetrics> out = new ArrayList<>();
+        for (int k = 0; k < a.size(); k++) {
+            out.add(a.get(k).plus(b.get(k)));
+        }
+        return out;
+    }
+
+    private void prepareIterator(DataSetIterator iterator) {
+        if (!iterator.hasNext() && iterator.resetSupported()) {
+            iterator.reset();
+        }
+        if (!iterator.hasNext()) {
+            throw new IllegalArgumentException("the iterator is empty: it has no DataSet to train on"
+                    + (iterator.resetSupported() ? "" : " (and does not support reset)"));
+        }
+    }
+
+    /** Asks a running {@code fit} to stop after the micro-batches already in the pipeline; it then drains and returns. */
+    public void stopFit() {
+        stop.set(true);
+    }
+
+    /** Metrics of the last completed {@code fit}, or null. */
+    public PipelineMetrics metrics() {
+        return lastMetrics;
+    }
+
+    /** Layers (or units) per stage. */
+    public int[] partition() {
+        return model.partition();
+    }
+
+    /** The stage model (for tests and advanced use). */
+    public PipelineModel pipelineModel() {
+        return model;
+    }
+
+    public PipelineSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public void close() {
+        stopFit();
+        closed = true;
+    }
+
+    /** Builds a wrapper around a {@link MultiLayerNetwork}; checks every option early. */
+    public static final class Builder extends PipelineBuilder<Builder> {
+
+        private final MultiLayerNetwork net;
+
+        /** @param net an initialised network ({@code net.init()} called) */
+        public Builder(MultiLayerNetwork net) {
+            if (net == null) {
+                throw new IllegalArgumentException("net is null");
+            }
+            this.net = net;
+        }
+
+        /** Validates the options, cuts the network into stages and returns the wrapper. */
+        public AsyncPipelineWrapper build() {
+            return MultiLayerSetup.build(net, this);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.asyncpipeline;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Options shared by every wrapper builder. Values are checked in {@code build()}, which throws
+ * {@link IllegalArgumentException} naming the option and what to change.
+ *
+ * @param <B> the concrete builder
+ */
+public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
+
+    Integer stages;
+    int[] partition;
+    Schedule schedule = Schedule.ASYNC_1F1B;
+    boolean weightStashing = true;
+    int microBatches = 4;
+    int[] devices;
+    Long seed;
+    boolean replay;
+    boolean failOnNonFiniteScore = true;
+    Integer ndThreadsPerStage;
+    DataSet profileSample;
+    Double delayAwareMomentum;
+    Integer pipeMareIterations;
+    final Map<Integer, IUpdater> stageUpdaters = new HashMap<>();
+
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
+
+    /** Number of stages P, with an automatically balanced partition. Default: 2. */
+    public B stages(int stages) {
+        this.stages = stages;
+        return self();
+    }
+
+    /** Explicit partition: the number of layers in each stage, first to last. */
+    public B partition(int... layersPerStage) {
+        this.partition = layersPerStage == null ? null : layersPerStage.clone();
+        return self();
+    }
+
+    /** The schedule. Default: {@link Schedule#ASYNC_1F1B}. */
+    public B schedule(Schedule schedule) {
+        this.schedule = schedule;
+        return self();
+    }
+
+    /** Asynchronous schedule only: backward on the forward's weight version (true, default) or the current one. */
+    public B weightStashing(boolean weightStashing) {
+        this.weightStashing = weightStashing;
+        return self();
+    }
+
+    /** Synchronous schedules: micro-batches M per mini-batch; must divide every batch size. Default: 4. */
+    public B microBatches(int microBatches) {
+        this.microBatches = microBatches;
+        return self();
+    }
+
+    /** ND4J device of each stage. Default: stage k on device k mod (device count); on CPU all are 0. */
+    public B devices(int... devices) {
+        this.devices = devices == null ? null : devices.clone();
+        return self();
+    }
+
+    /** Base seed of the per-micro-batch RNG (dropout). Default: the network's configured seed. */
+    public B seed(long seed) {
+        this.seed = seed;
+        return self();
+    }
+
+    /** Run every stage in the calling thread, in schedule order (same numbers as threaded; for debugging and tests). */
+    public B singleThreadedReplay(boolean replay) {
+        this.replay = replay;
+        return self();
+    }
+
+    /** Stop with {@link NonFiniteScoreException} when the loss is NaN or infinite. Default: true. */
+    public B failOnNonFiniteScore(boolean fail) {
+        this.failOnNonFiniteScore = fail;
+        return self();
+    }
+
+    /** ND4J intra-op threads while fitting; 0 leaves ND4J alone. Default: max(1, cores / P) when P > 1. */
+    public B ndThreadsPerStage(int threads) {
+        this.ndThreadsPerStage = threads;
+        return self();
+    }
+
+    /** Balance stages by measured per-layer forward+backward time on this sample (else by parameter count). */
+    public B profileWith(DataSet sample) {
+        this.profileSample = sample;
+        return self();
+    }
+
+    /** Delay-aware momentum γ_k = γ_0 + τ_k (0.99 - γ_0) / P on every stage (method.md §5). */
+    public B delayAwareMomentum(double gamma0) {
+        this.delayAwareMomentum = gamma0;
+        return self();
+    }
+
+    /** PipeMare learning-rate correction η / τ_k^ρ(t), annealed away over {@code annealIterations} (method.md §5). */
+    public B pipeMareLearningRate(int annealIterations) {
+        this.pipeMareIterations = annealIterations;
+        return self();
+    }
+
+    /** A stage-specific updater for every layer of stage k (applies during fit; see README). */
+    public B stageUpdater(int stage, IUpdater updater) {
+        this.stageUpdaters.put(stage, updater);
+        return self();
+    }
+}

@@ -1,0 +1,155 @@
+package io.asyncpipeline.model;
+
+import io.asyncpipeline.stage.StageComputation;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A {@link MultiLayerNetwork} cut into consecutive layer ranges. Each stage is a sub-network built from
+ * a clone of the user's configuration, initialised on a view of the user's parameter vector.
+ */
+public final class MultiLayerPipelineModel implements PipelineModel {
+
+    private final MultiLayerNetwork net;
+    private final int[] partition;
+    private final List<MultiLayerStage> stages = new ArrayList<>();
+    private final long[] paramOffsets;
+
+    private MultiLayerPipelineModel(MultiLayerNetwork net, int[] partition) {
+        this.net = net;
+        this.partition = partition.clone();
+        this.paramOffsets = new long[partition.length];
+        INDArray params = net.params();
+        int first = 0;
+        long offset = 0;
+        for (int k = 0; k < partition.length; k++) {
+            MultiLayerNetwork sub = subNetwork(first, partition[k]);
+            long n = 0;
+            for (int i = first; i < first + partition[k]; i++) {
+                n += net.getLayer(i).numParams();
+            }
+            INDArray view = n == 0 ? null : params.reshape(params.length()).get(NDArrayIndex.interval(offset, offset + n)).reshape(1, n);
+            sub.init(view, false);
+            paramOffsets[k] = offset;
+            stages.add(new MultiLayerStage(sub, k == partition.length - 1));
+            offset += n;
+            first += partition[k];
+        }
+    }
+
+    /**
+     * Cuts {@code net} into stages of {@code partition[k]} layers each.
+     *
+     * @throws IllegalArgumentException if the partition does not cover the layers exactly
+     */
+    public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition) {
+        if (net.params() == null) {
+            throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
+        }
+        Partitions.validate(partition, net.getnLayers(), "layers");
+        return new MultiLayerPipelineModel(net, partition);
+    }
+
+    private MultiLayerNetwork subNetwork(int first, int count) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+        List<NeuralNetConfiguration> confs = new ArrayList<>(conf.getConfs().subList(first, first + count));
+        Map<Integer, InputPreProcessor> pre = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            InputPreProcessor p = conf.getInputPreProcess(first + i);
+            if (p != null) {
+                pre.put(i, p);
+            }
+        }
+        conf.setConfs(confs);
+        conf.setInputPreProcessors(pre);
+        return new MultiLayerNetwork(conf);
+    }
+
+    @Override
+    public List<StageComputation> stages() {
+        return Collections.unmodifiableList(stages);
+    }
+
+    @Override
+    public int[] partition() {
+        return partition.clone();
+    }
+
+    /** The stage sub-networks (for per-stage updater settings and tests). */
+    public List<MultiLayerNetwork> stageNetworks() {
+        List<MultiLayerNetwork> out = new ArrayList<>();
+        for (MultiLayerStage s : stages) {
+            out.add(s.network());
+        }
+        return out;
+    }
+
+    @Override
+    public void pullOptimizerState() {
+        for (int k = 0; k < stages.size(); k++) {
+            UpdaterStates.copy(net.getUpdater(), stages.get(k).network().getUpdater(), paramOffsets[k], false);
+        }
+    }
+
+    @Override
+    public void pushOptimizerState() {
+        for (int k = 0; k < stages.size(); k++) {
+            UpdaterStates.copy(net.getUpdater(), stages.get(k).network().getUpdater(), paramOffsets[k], true);
+        }
+    }
+
+    @Override
+    public int iterationCount() {
+        return net.getIterationCount();
+    }
+
+    @Override
+    public int epochCount() {
+        return net.getEpochCount();
+    }
+
+    @Override
+    public void setCounters(int iteration, int epoch) {
+        net.setIterationCount(iteration);
+        net.setEpochCount(epoch);
+        for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
+            l.setIterationCount(iteration);
+            l.setEpochCount(epoch);
+        }
+    }
+
+    @Override
+    public void reportIteration(int iteration, int epoch, double score) {
+        net.setScore(score);
+        net.setIterationCount(iteration + 1);
+        for (TrainingListener l : net.getListeners()) {
+            l.iterationDone(net, iteration, epoch);
+        }
+    }
+
+    @Override
+    public List<TrainingListener> listeners() {
+        return new ArrayList<>(net.getListeners());
+    }
+
+    @Override
+    public void epochEvent(boolean start) {
+        for (TrainingListener l : net.getListeners()) {
+            if (start) {
+                l.onEpochStart(net);
+            } else {
+                l.onEpochEnd(net);
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.asyncpipeline.model;
+
+import io.asyncpipeline.stage.Message;
+import io.asyncpipeline.stage.StageComputation;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One stage of a {@link MultiLayerNetwork}: a sub-network over a contiguous range of its layers whose
+ * parameters are a view of the user's network's parameters. Forward and backward call DL4J's layers
+ * directly (no workspaces, so arrays may cross threads); the update runs DL4J's own
+ * {@link MultiLayerUpdater} of the sub-network, so regularization, gradient normalization,
+ * constraints and every {@code IUpdater} behave as in {@code net.fit}.
+ */
+final class MultiLayerStage implements StageComputation {
+
+    private final MultiLayerNetwork sub;
+    private final Layer[] layers;
+    private final InputPreProcessor[] preProcessors;
+    private final boolean last;
+    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final Map<String, Gradient> layerGradients = new java.util.TreeMap<>();
+    private INDArray accumulated;
+    private int backwardsSinceUpdate;
+    private INDArray[] outputMasks;
+    private double lastScore = Double.NaN;
+
+    MultiLayerStage(MultiLayerNetwork sub, boolean last) {
+        this.sub = sub;
+        this.layers = sub.getLayers();
+        this.last = last;
+        this.preProcessors = new InputPreProcessor[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            preProcessors[i] = sub.getLayerWiseConfigurations().getInputPreProcess(i);
+        }
+        sub.initGradientsView();
+    }
+
+    MultiLayerNetwork network() {
+        return sub;
+    }
+
+    @Override
+    public INDArray[] forward(Message input, int iteration, int epoch) {
+        INDArray x = input.tensors()[0];
+        int batch = (int) x.size(0);
+        setCounters(iteration, epoch);
+        sub.setInputMiniBatchSize(batch);
+        INDArray fMask = input.featureMasks() == null ? null : input.featureMasks()[0];
+        Pair<INDArray, ?> mask = sub.feedForwardMaskArray(fMask, org.deeplearning4j.nn.api.MaskState.Active, batch);
+        outputMasks = mask.getFirst() == null ? null : new INDArray[] {mask.getFirst()};
+        int n = last ? layers.length - 1 : layers.length;
+        for (int i = 0; i < n; i++) {
+            if (preProcessors[i] != null) {
+                x = preProcessors[i].preProcess(x, batch, mgr);
+            }
+            x = layers[i].activate(x, true, mgr);
+        }
+        if (!last) {
+            return new INDArray[] {x};
+        }
+        int o = layers.length - 1;
+        if (preProcessors[o] != null) {
+            x = preProcessors[o].preProcess(x, batch, mgr);
+        }
+        layers[o].setInput(x, mgr);
+        INDArray labelMask = input.labelMasks() == null ? null : input.labelMasks()[0];
+        if (labelMask != null) {
+            layers[o].setMaskArray(labelMask);
+        }
+        return new INDArray[0];
+    }
+
+    @Override
+    public INDArray[] lastOutputMasks() {
+        return outputMasks;
+    }
+
+    @Override
+    public INDArray[] backward(Message input, INDArray[] outputGradients) {
+        int batch = (int) input.tensors()[0].size(0);
+        INDArray eps = null;
+        int i = layers.length - 1;
+        if (last) {
+            IOutputLayer out = (IOutputLayer) layers[i];
+            out.setLabels(input.labels()[0]);
+            lastScore = out.computeScore(0.0, true, mgr);
+        } else {
+            eps = outputGradients[0];
+        }
+        saveBeforeBackward();
+        for (; i >= 0; i--) {
+            Pair<Gradient, INDArray> p = layers[i].backpropGradient(eps, mgr);
+            // MultiLayerUpdater finds layers by their index in the (sub-)network
+            layerGradients.put(String.valueOf(i), p.getFirst());
+            eps = p.getSecond();
+            if (preProcessors[i] != null && eps != null) {
+                eps = preProcessors[i].backprop(eps, batch, mgr);
+            }
+        }
+        accumulateAfterBackward();
+        return eps == null ? null : new INDArray[] {eps};
+    }
+
+    /**
+     * Gradient accumulation for M > 1 micro-batches per update: DL4J writes each backward's gradient into
+     * the same view, so the first is copied out before the second overwrites it, and later ones are added.
+     */
+    private void saveBeforeBackward() {
+        INDArray flat = sub.getGradientsViewArray();
+        if (backwardsSinceUpdate == 1 && flat != null && flat.length() > 0) {
+            if (accumulated == null) {
+                accumulated = flat.dup();
+            } else {
+                accumulated.assign(flat);
+            }
+        }
+    }
+
+    private void accumulateAfterBackward() {
+        INDArray flat = sub.getGradientsViewArray();
+        if (backwardsSinceUpdate >= 1 && flat != null && flat.length() > 0) {
+            accumulated.addi(flat);
+        }
+        backwardsSinceUpdate++;
+    }
+
+    @Override
+    public double lastScore() {
+        return lastScore;
+    }
+
+    @Override
+    public void update(int iteration, int epoch, int examples) {
+        INDArray flat = sub.getGradientsViewArray();
+        if (flat == null || flat.length() == 0) {
+            backwardsSinceUpdate = 0;
+            return;
+        }
+        if (backwardsSinceUpdate > 1) {
+            flat.assign(accumulated);
+        }
+        setCounters(iteration, epoch);
+        Gradient g = new DefaultGradient(flat);
+        for (Map.Entry<String, Gradient> e : layerGradients.entrySet()) {
+            for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
+                g.setGradientFor(e.getKey() + "_" + p.getKey(), p.getValue());
+            }
+        }
+        MultiLayerUpdater updater = (MultiLayerUpdater) sub.getUpdater();
+        updater.update(sub, g, iteration, epoch, examples, mgr);
+        INDArray p = sub.params();
+        p.subi(flat.reshape(p.shape()));
+        for (Layer l : layers) {
+            l.applyConstraints(iteration, epoch);
+        }
+        backwardsSinceUpdate = 0;
+    }
+
+    private void setCounters(int iteration, int epoch) {
+        sub.setIterationCount(iteration);
+        sub.setEpochCount(epoch);
+        for (Layer l : layers) {
+            l.setIterationCount(iteration);
+            l.setEpochCount(epoch);
+        }
+    }
+
+    @Override
+    public INDArray params() {
+        return sub.params();
+    }
+}

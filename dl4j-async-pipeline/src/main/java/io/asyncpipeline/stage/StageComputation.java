@@ -1,0 +1,37 @@
+package io.asyncpipeline.stage;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The model-specific work of one stage, one micro-batch at a time. Implemented by the adapters in
+ * {@code io.asyncpipeline.model}; driven by {@link StageWorker} from one thread.
+ *
+ * <p>Contract: {@link #backward} runs on the layer state of the most recent {@link #forward}; the
+ * worker re-runs {@code forward} first whenever that state belongs to another micro-batch or to other
+ * weights (recomputation). Parameter gradients are summed over the backwards since the last
+ * {@link #update}.
+ */
+public interface StageComputation {
+
+    /** Forward of one micro-batch; returns the stage outputs (for the last stage: nothing needed, may be empty). */
+    INDArray[] forward(Message input, int iteration, int epoch);
+
+    /**
+     * Backward of the micro-batch of the last forward. {@code outputGradients} are the gradients w.r.t.
+     * this stage's outputs (null on the last stage, which uses the labels in {@code input}).
+     * Returns the gradients w.r.t. the stage inputs, or null on the first stage.
+     */
+    INDArray[] backward(Message input, INDArray[] outputGradients);
+
+    /** Feature masks for the next stage, as propagated through this stage by the last forward (may be null). */
+    INDArray[] lastOutputMasks();
+
+    /** Data loss of the last backward (last stage only; NaN elsewhere). */
+    double lastScore();
+
+    /** Applies the summed gradients of {@code examples} examples as one optimizer step, then clears them. */
+    void update(int iteration, int epoch, int examples);
+
+    /** The stage's parameters as one flat array (a view of the model's parameters). */
+    INDArray params();
+}

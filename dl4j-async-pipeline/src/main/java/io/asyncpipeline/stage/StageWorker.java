@@ -1,0 +1,249 @@
+package io.asyncpipeline.stage;
+
+import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.schedule.Action;
+import io.asyncpipeline.schedule.ActionType;
+import io.asyncpipeline.transport.Channel;
+import io.asyncpipeline.transport.DeviceCopy;
+import io.asyncpipeline.transport.HaltedException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Runs one stage: interprets the stage's {@link io.asyncpipeline.schedule.ActionStream} against its
+ * {@link StageComputation}, its channels and its weight stash. Used from a dedicated thread
+ * ({@link #run()}) or stepped by a single-threaded replay ({@link #step(boolean)}); both execute the
+ * same ops in the same order, so they produce the same bits.
+ *
+ * <p>Stream end: a forward that receives {@link Message#END} fixes the stream length N; forwards
+ * ≥ N are skipped and the stage finishes at its first backward ≥ N (see {@code ActionStream}).
+ */
+public final class StageWorker implements Runnable {
+
+    /** Life cycle; changes atomically, and a worker runs once. */
+    public enum State { IDLE, RUNNING, FINISHED, HALTED, FAILED }
+
+    /** Result of one {@link #step}. */
+    public enum Step { PROGRESS, BLOCKED, DONE }
+
+    private final int stage;
+    private final boolean last;
+    private final StageComputation computation;
+    private final Iterator<Action> actions;
+    private final StageLinks links;
+    private final StageOptions options;
+    private final StageMetrics metrics;
+    private final FailureHandler failures;
+    private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
+
+    private final Map<Integer, Message> inputs = new HashMap<>();
+    private final WeightStash stash = new WeightStash();
+    private Action pending;
+    private Integer end;
+    private int version;
+    private int heldMicroBatch = -1;
+    private int heldVersion = -1;
+    private int currentMicroBatch = -1;
+    private int pendingExamples;
+    private double pendingScore;
+    private int pendingEpoch;
+
+    public StageWorker(int stage, int stages, StageComputation computation, Iterator<Action> actions,
+                       StageLinks links, StageOptions options, StageMetrics metrics, FailureHandler failures) {
+        this.stage = stage;
+        this.last = stage == stages - 1;
+        this.computation = computation;
+        this.actions = actions;
+        this.links = links;
+        this.options = options;
+        this.metrics = metrics;
+        this.failures = failures;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public int stage() {
+        return stage;
+    }
+
+    @Override
+    public void run() {
+        if (!state.compareAndSet(State.IDLE, State.RUNNING)) {
+            throw new IllegalStateException("stage " + stage + " worker already started (state " + state.get() + ")");
+        }
+        try {
+            DeviceCopy.bindCurrentThread(options.device());
+            while (execute(true) != Step.DONE) {
+                // one action per iteration
+            }
+            state.set(State.FINISHED);
+        } catch (HaltedException e) {
+            state.set(State.HALTED);
+        } catch (Throwable t) {
+            state.set(State.FAILED);
+            failures.fail(stage, currentMicroBatch, t);
+        }
+    }
+
+    /**
+     * Executes the next action if it can run now. With {@code blocking == false} an action whose input
+     * has not arrived yet returns {@link Step#BLOCKED} without side effects.
+     */
+    public Step step(boolean blocking) throws Exception {
+        state.compareAndSet(State.IDLE, State.RUNNING);
+        Step s = execute(blocking);
+        if (s == Step.DONE) {
+            state.set(State.FINISHED);
+        }
+        return s;
+    }
+
+    private Step execute(boolean blocking) throws Exception {
+        if (pending == null) {
+            pending = actions.next();
+        }
+        Action a = pending;
+        if (end != null && a.index() >= end && a.type() == ActionType.BACKWARD) {
+            return Step.DONE;
+        }
+        if (end != null && a.index() >= end && a.type() == ActionType.FORWARD) {
+            pending = null;
+            return Step.PROGRESS;
+        }
+        if (!blocking && !ready(a)) {
+            return Step.BLOCKED;
+        }
+        pending = null;
+        switch (a.type()) {
+            case FORWARD -> forward(a.index());
+            case BACKWARD -> backward(a.index());
+            default -> update(a.index());
+        }
+        return Step.PROGRESS;
+    }
+
+    private boolean ready(Action a) {
+        return switch (a.type()) {
+            case FORWARD -> stage == 0 || links.forwardIn().size() > 0;
+            case BACKWARD -> last || links.backwardIn().size() > 0;
+            default -> true;
+        };
+    }
+
+    private void forward(int m) throws Exception {
+        currentMicroBatch = m;
+        Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
+        if (in.isEnd()) {
+            end = m;
+            if (links.forwardOut() != null) {
+                links.forwardOut().send(Message.END);
+            }
+            return;
+        }
+        expect(in, m, "forward");
+        inputs.put(m, in);
+        stash.recordForward(m, version);
+        long t0 = System.nanoTime();
+        INDArray[] out = runForward(in);
+        metrics.addForward(System.nanoTime() - t0);
+        if (links.forwardOut() != null) {
+            links.forwardOut().send(new Message(m, in.epoch(), in.examples(), DeviceCopy.prepare(out, options.device()),
+                    in.labels(), DeviceCopy.prepare(computation.lastOutputMasks(), options.device()), in.labelMasks()));
+        }
+    }
+
+    private INDArray[] runForward(Message in) {
+        Nd4j.getRandom().setSeed(options.seedFor(stage, in.microBatch()));
+        INDArray[] out = computation.forward(in, options.baseIteration() + version, in.epoch());
+        heldMicroBatch = in.microBatch();
+        heldVersion = version;
+        return out;
+    }
+
+    private void backward(int m) throws Exception {
+        currentMicroBatch = m;
+        Message grad = last ? null : links.backwardIn().receive();
+        if (grad != null) {
+            expect(grad, m, "backward");
+        }
+        Message in = inputs.get(m);
+        int forwardVersion = stash.versionOf(m);
+        int useVersion = options.weightStashing() ? forwardVersion : version;
+        INDArray current = null;
+        if (useVersion != version) {
+            current = computation.params().dup();
+            computation.params().assign(stash.copyOf(useVersion));
+        }
+        INDArray[] inputGrads;
+        long t0 = System.nanoTime();
+        try {
+            int savedVersion = version;
+            version = useVersion;
+            if (heldMicroBatch != m || heldVersion != useVersion) {
+                long r0 = System.nanoTime();
+                runForward(in);
+                metrics.addRecompute(System.nanoTime() - r0);
+                t0 = System.nanoTime();
+            }
+            version = savedVersion;
+            inputGrads = computation.backward(in, grad == null ? null : grad.tensors());
+        } finally {
+            if (current != null) {
+                computation.params().assign(current);
+            }
+            heldMicroBatch = -1;
+        }
+        metrics.addBackward(System.nanoTime() - t0, version - forwardVersion);
+        if (links.backwardOut() != null) {
+            links.backwardOut().send(new Message(m, in.epoch(), in.examples(),
+                    DeviceCopy.prepare(inputGrads, options.device()), null, null, null));
+        }
+        if (last) {
+            pendingScore += computation.lastScore() * in.examples();
+        }
+        pendingExamples += in.examples();
+        pendingEpoch = in.epoch();
+        inputs.remove(m);
+        stash.release(m);
+    }
+
+    private void update(int step) {
+        if (options.weightStashing()) {
+            stash.beforeUpdate(version, computation.params());
+            metrics.peakStashBytes(stash.peakBytes() + inputBytes());
+        } else {
+            metrics.peakStashBytes(inputBytes());
+        }
+        int iteration = options.baseIteration() + step;
+        long t0 = System.nanoTime();
+        computation.update(iteration, pendingEpoch, pendingExamples);
+        metrics.addUpdate(System.nanoTime() - t0);
+        version++;
+        if (last && links.observer() != null) {
+            links.observer().afterUpdate(step, iteration, pendingEpoch, pendingScore / pendingExamples, currentMicroBatch);
+        }
+        pendingExamples = 0;
+        pendingScore = 0;
+    }
+
+    private long inputBytes() {
+        long b = 0;
+        for (Message m : inputs.values()) {
+            b += m.tensorBytes();
+        }
+        return b;
+    }
+
+    private void expect(Message msg, int m, String what) {
+        if (msg.microBatch() != m) {
+            throw new IllegalStateException("stage " + stage + " expected micro-batch " + m + " for its " + what
+                    + " but received " + msg.microBatch() + " (schedule and channels disagree)");
+        }
+    }
+}
