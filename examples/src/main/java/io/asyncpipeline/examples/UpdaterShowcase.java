@@ -1,0 +1,215 @@
+package io.asyncpipeline.examples;
+
+import io.asyncpipeline.examples.data.FashionMnist;
+import io.asyncpipeline.examples.data.MissingDatasetException;
+import io.asyncpipeline.examples.data.ShuffledDataSetIterator;
+import io.asyncpipeline.updater.DelayCorrectedNesterov;
+import io.asyncpipeline.updater.DiscountedNadam;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * Trains one small Fashion-MNIST MLP (784-256-128-10) with DL4J's {@code Adam} and with this project's
+ * {@link DiscountedNadam} and {@link DelayCorrectedNesterov}, on a single thread (no pipeline, so no
+ * staleness), and prints final training loss, test accuracy and training time per updater.
+ *
+ * <pre>
+ * Options (all optional):
+ *   --train N        training examples (first N of the train split)   default 6000
+ *   --test N         test examples (first N of the test split)         default 5000
+ *   --epochs N       passes over the training examples                 default 2
+ *   --batch N        mini-batch size                                   default 64
+ *   --seed N         weight-init and shuffle seed                      default 12345
+ *   --adam-lr X      Adam learning rate                                default 2e-3
+ *   --nadam-lr X     DiscountedNadam learning rate (beta1 0.99)        default 2e-3
+ *   --dcn-lr X       DelayCorrectedNesterov learning rate (gamma 0.9)  default 0.5
+ * </pre>
+ * "final train loss" is the mean loss over all training examples after the last epoch; "seconds" is the
+ * wall time of {@code fit} (after a short untimed warm-up per updater). Learning rates are the best of a
+ * quick sweep at these defaults. Exits with status 2 if the Fashion-MNIST files are missing, 1 on bad
+ * arguments.
+ */
+public final class UpdaterShowcase {
+
+    private static final int EXIT_BAD_ARGS = 1;
+    private static final int EXIT_NO_DATA = 2;
+
+    private UpdaterShowcase() {
+    }
+
+    /** Parsed command line. */
+    record Options(int train, int test, int epochs, int batch, long seed,
+                   double adamLr, double nadamLr, double dcnLr) {
+
+        static Options parse(String[] args) {
+            Map<String, String> v = new LinkedHashMap<>();
+            v.put("train", "6000");
+            v.put("test", "5000");
+            v.put("epochs", "2");
+            v.put("batch", "64");
+            v.put("seed", "12345");
+            v.put("adam-lr", "2e-3");
+            v.put("nadam-lr", "2e-3");
+            v.put("dcn-lr", "0.5");
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("-h") || a.equals("--help")) {
+                    throw new IllegalArgumentException("help");
+                }
+                if (!a.startsWith("--")) {
+                    throw new IllegalArgumentException("unexpected argument '" + a + "'");
+                }
+                String key = a.substring(2);
+                String value;
+                int eq = key.indexOf('=');
+                if (eq >= 0) {
+                    value = key.substring(eq + 1);
+                    key = key.substring(0, eq);
+                } else if (i + 1 < args.length) {
+                    value = args[++i];
+                } else {
+                    throw new IllegalArgumentException("option --" + key + " needs a value");
+                }
+                if (!v.containsKey(key)) {
+                    throw new IllegalArgumentException("unknown option --" + key);
+                }
+                v.put(key, value);
+            }
+            try {
+                Options o = new Options(Integer.parseInt(v.get("train")), Integer.parseInt(v.get("test")),
+                        Integer.parseInt(v.get("epochs")), Integer.parseInt(v.get("batch")),
+                        Long.parseLong(v.get("seed")), Double.parseDouble(v.get("adam-lr")),
+                        Double.parseDouble(v.get("nadam-lr")), Double.parseDouble(v.get("dcn-lr")));
+                if (o.train <= 0 || o.test <= 0 || o.epochs <= 0 || o.batch <= 0) {
+                    throw new IllegalArgumentException("--train, --test, --epochs and --batch must be > 0");
+                }
+                return o;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad number: " + e.getMessage());
+            }
+        }
+    }
+
+    /** One row of the result table. */
+    record Result(String updater, double trainLoss, double testAccuracy, double seconds) {
+    }
+
+    public static void main(String[] args) {
+        Options opt;
+        try {
+            opt = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            if (!"help".equals(e.getMessage())) {
+                System.err.println("error: " + e.getMessage());
+            }
+            System.err.println("usage: UpdaterShowcase [--train N] [--test N] [--epochs N] [--batch N]"
+                    + " [--seed N] [--adam-lr X] [--nadam-lr X] [--dcn-lr X]");
+            System.exit("help".equals(e.getMessage()) ? 0 : EXIT_BAD_ARGS);
+            return;
+        }
+
+        FashionMnist fashion = new FashionMnist();
+        DataSet train;
+        DataSet test;
+        try {
+            fashion.requireAvailable();
+            train = fashion.load(FashionMnist.Split.TRAIN, opt.train(), FashionMnist.Layout.FLAT);
+            test = fashion.load(FashionMnist.Split.TEST, opt.test(), FashionMnist.Layout.FLAT);
+        } catch (MissingDatasetException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(EXIT_NO_DATA);
+            return;
+        }
+        System.out.printf(Locale.ROOT, "Fashion-MNIST from %s: %d train / %d test examples,"
+                        + " MLP 784-256-128-10, %d epochs, batch %d, seed %d%n",
+                fashion.dir(), train.numExamples(), test.numExamples(), opt.epochs(), opt.batch(), opt.seed());
+
+        Map<String, IUpdater> updaters = new LinkedHashMap<>();
+        updaters.put("Adam(lr=" + opt.adamLr() + ")", new Adam(opt.adamLr()));
+        updaters.put("DiscountedNadam(lr=" + opt.nadamLr() + ", b1=0.99)",
+                DiscountedNadam.builder().learningRate(opt.nadamLr()).beta1(0.99).build());
+        updaters.put("DelayCorrectedNesterov(lr=" + opt.dcnLr() + ", m=0.9)",
+                DelayCorrectedNesterov.builder().learningRate(opt.dcnLr()).momentum(0.9).build());
+
+        List<Result> results = new ArrayList<>();
+        for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
+            System.out.println("training with " + e.getKey() + " ...");
+            results.add(run(e.getKey(), e.getValue(), train, test, opt));
+        }
+        System.out.println();
+        System.out.print(table(results));
+    }
+
+    static MultiLayerNetwork mlp(IUpdater updater, long seed) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(updater)
+                .weightInit(WeightInit.RELU)
+                .list()
+                .layer(new DenseLayer.Builder().nOut(256).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nOut(128).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(FashionMnist.NUM_CLASSES).activation(Activation.SOFTMAX)
+                        .weightInit(WeightInit.XAVIER).build())
+                .setInputType(InputType.feedForward(FashionMnist.PIXELS))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    static Result run(String name, IUpdater updater, DataSet train, DataSet test, Options opt) {
+        warmUp(updater, train, opt);
+        MultiLayerNetwork net = mlp(updater, opt.seed());
+        // same seed for every updater: identical initial weights and batch order
+        ShuffledDataSetIterator batches = new ShuffledDataSetIterator(train, opt.batch(), opt.seed());
+        long t0 = System.nanoTime();
+        net.fit(batches, opt.epochs());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double trainLoss = net.score(train);
+        Evaluation eval = net.evaluate(new ShuffledDataSetIterator(test, 500, null));
+        return new Result(name, trainLoss, eval.accuracy(), seconds);
+    }
+
+    /** A few steps on a throwaway net, so JIT warm-up is not charged to the first updater timed. */
+    private static void warmUp(IUpdater updater, DataSet train, Options opt) {
+        MultiLayerNetwork net = mlp(updater.clone(), opt.seed() + 1);
+        ShuffledDataSetIterator batches = new ShuffledDataSetIterator(train, opt.batch(), opt.seed() + 1);
+        for (int i = 0; i < 10 && batches.hasNext(); i++) {
+            net.fit(batches.next());
+        }
+    }
+
+    static String table(List<Result> results) {
+        int w = "updater".length();
+        for (Result r : results) {
+            w = Math.max(w, r.updater().length());
+        }
+        String row = "%-" + w + "s | %16s | %13s | %7s%n";
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, row, "updater", "final train loss", "test accuracy", "seconds"));
+        sb.append("-".repeat(w)).append("-+-").append("-".repeat(16)).append("-+-")
+                .append("-".repeat(13)).append("-+-").append("-".repeat(7)).append('\n');
+        for (Result r : results) {
+            sb.append(String.format(Locale.ROOT, row, r.updater(), String.format(Locale.ROOT, "%.4f", r.trainLoss()),
+                    String.format(Locale.ROOT, "%.4f", r.testAccuracy()), String.format(Locale.ROOT, "%.1f", r.seconds())));
+        }
+        return sb.toString();
+    }
+}
