@@ -35,7 +35,7 @@ final class MultiLayerSetup {
         PipelineSettings settings = settings(b, net);
         int[] partition = partition(net, b);
         checkLayers(net, b);
-        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition);
+        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition, slots(b, partition.length));
         applyStageUpdaters(model, b);
         return new AsyncPipelineWrapper(model, settings, ds -> checkBatch(net, ds));
     }
@@ -74,6 +74,20 @@ final class MultiLayerSetup {
         long seed = b.seed != null ? b.seed : net.getLayerWiseConfigurations().getConf(0).getSeed();
         return new PipelineSettings(b.schedule, b.microBatches, devices, b.weightStashing, seed, b.replay,
                 b.failOnNonFiniteScore, threads);
+    }
+
+    /** Activation slots per stage: 1 with recompute, else the most micro-batches the schedule keeps in flight. */
+    static int[] slots(PipelineBuilder<?> b, int p) {
+        int[] slots = new int[p];
+        for (int k = 0; k < p; k++) {
+            int inFlight = switch (b.schedule) {
+                case ASYNC_1F1B -> p - k;
+                case GPIPE -> b.microBatches;
+                case ONE_F_ONE_B -> Math.min(p - k, b.microBatches);
+            };
+            slots[k] = b.recompute ? 1 : inFlight;
+        }
+        return slots;
     }
 
     private static int[] defaultDevices(int p) {

@@ -21,6 +21,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     int[] devices;
     Long seed;
     boolean replay;
+    boolean recompute;
     boolean failOnNonFiniteScore = true;
     Integer ndThreadsPerStage;
     DataSet profileSample;
@@ -72,6 +73,16 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     /** Base seed of the per-micro-batch RNG (dropout). Default: the network's configured seed. */
     public B seed(long seed) {
         this.seed = seed;
+        return self();
+    }
+
+    /**
+     * Recompute each micro-batch's stage forward before its backward instead of keeping one copy of the
+     * stage's layer state per micro-batch in flight. Saves activation memory, costs one extra forward on
+     * most backwards. Results are the same bits either way. Default: false (keep activations).
+     */
+    public B recomputeActivations(boolean recompute) {
+        this.recompute = recompute;
         return self();
     }
 

@@ -25,7 +25,7 @@ public final class MultiLayerPipelineModel implements PipelineModel {
     private final List<MultiLayerStage> stages = new ArrayList<>();
     private final long[] paramOffsets;
 
-    private MultiLayerPipelineModel(MultiLayerNetwork net, int[] partition) {
+    private MultiLayerPipelineModel(MultiLayerNetwork net, int[] partition, int[] slots) {
         this.net = net;
         this.partition = partition.clone();
         this.paramOffsets = new long[partition.length];
@@ -40,8 +40,14 @@ public final class MultiLayerPipelineModel implements PipelineModel {
             }
             INDArray view = n == 0 ? null : params.reshape(params.length()).get(NDArrayIndex.interval(offset, offset + n)).reshape(1, n);
             sub.init(view, false);
+            List<MultiLayerNetwork> replicas = new ArrayList<>();
+            for (int r = 1; r < slots[k]; r++) {
+                MultiLayerNetwork replica = subNetwork(first, partition[k]);
+                replica.init(view, false);
+                replicas.add(replica);
+            }
             paramOffsets[k] = offset;
-            stages.add(new MultiLayerStage(sub, k == partition.length - 1));
+            stages.add(new MultiLayerStage(sub, replicas, k == partition.length - 1));
             offset += n;
             first += partition[k];
         }
@@ -53,11 +59,29 @@ public final class MultiLayerPipelineModel implements PipelineModel {
      * @throws IllegalArgumentException if the partition does not cover the layers exactly
      */
     public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition) {
+        int[] one = new int[partition == null ? 0 : partition.length];
+        java.util.Arrays.fill(one, 1);
+        return split(net, partition, one);
+    }
+
+    /**
+     * Cuts {@code net} into stages, stage k with {@code slots[k]} activation slots (see
+     * {@link io.asyncpipeline.stage.StageComputation#slots()}).
+     */
+    public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition, int[] slots) {
         if (net.params() == null) {
             throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
         }
         Partitions.validate(partition, net.getnLayers(), "layers");
-        return new MultiLayerPipelineModel(net, partition);
+        if (slots.length != partition.length) {
+            throw new IllegalArgumentException("need one slot count per stage");
+        }
+        for (int s : slots) {
+            if (s < 1) {
+                throw new IllegalArgumentException("every stage needs at least one activation slot, got " + s);
+            }
+        }
+        return new MultiLayerPipelineModel(net, partition, slots);
     }
 
     private MultiLayerNetwork subNetwork(int first, int count) {

@@ -16,7 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One stage of a {@link MultiLayerNetwork}: a sub-network over a contiguous range of its layers whose
- * parameters are a view of the user's network's parameters. Forward and backward call DL4J's layers
+ * parameters are a view of the user's network's parameters. Extra activation slots are replicas of
+ * the sub-network on the same parameter and gradient memory, each holding one micro-batch's layer state. Forward and backward call DL4J's layers
  * directly (no workspaces, so arrays may cross threads); the update runs DL4J's own
  * {@link MultiLayerUpdater} of the sub-network, so regularization, gradient normalization,
  * constraints and every {@code IUpdater} behave as in {@code net.fit}.
@@ -25,6 +26,7 @@ final class MultiLayerStage implements StageComputation {
 
     private final MultiLayerNetwork sub;
     private final Layer[] layers;
+    private final Layer[][] replicaLayers;
     private final InputPreProcessor[] preProcessors;
     private final boolean last;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
@@ -34,15 +36,30 @@ final class MultiLayerStage implements StageComputation {
     private INDArray[] outputMasks;
     private double lastScore = Double.NaN;
 
-    MultiLayerStage(MultiLayerNetwork sub, boolean last) {
+    /**
+     * @param replicas sub-networks built like {@code sub}, initialised on the same parameter view
+     *                 (one per extra activation slot)
+     */
+    MultiLayerStage(MultiLayerNetwork sub, java.util.List<MultiLayerNetwork> replicas, boolean last) {
         this.sub = sub;
         this.layers = sub.getLayers();
+        sub.initGradientsView();
+        this.replicaLayers = new Layer[replicas.size() + 1][];
+        replicaLayers[0] = layers;
+        for (int r = 0; r < replicas.size(); r++) {
+            replicas.get(r).setBackpropGradientsViewArray(sub.getGradientsViewArray());
+            replicaLayers[r + 1] = replicas.get(r).getLayers();
+        }
         this.last = last;
         this.preProcessors = new InputPreProcessor[layers.length];
         for (int i = 0; i < layers.length; i++) {
             preProcessors[i] = sub.getLayerWiseConfigurations().getInputPreProcess(i);
         }
-        sub.initGradientsView();
+    }
+
+    @Override
+    public int slots() {
+        return replicaLayers.length;
     }
 
     MultiLayerNetwork network() {
@@ -50,14 +67,13 @@ final class MultiLayerStage implements StageComputation {
     }
 
     @Override
-    public INDArray[] forward(Message input, int iteration, int epoch) {
+    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+        Layer[] layers = replicaLayers[slot];
         INDArray x = input.tensors()[0];
         int batch = (int) x.size(0);
-        setCounters(iteration, epoch);
-        sub.setInputMiniBatchSize(batch);
+        setCounters(layers, iteration, epoch);
         INDArray fMask = input.featureMasks() == null ? null : input.featureMasks()[0];
-        Pair<INDArray, ?> mask = sub.feedForwardMaskArray(fMask, org.deeplearning4j.nn.api.MaskState.Active, batch);
-        outputMasks = mask.getFirst() == null ? null : new INDArray[] {mask.getFirst()};
+        outputMasks = propagateMask(layers, fMask, batch);
         int n = last ? layers.length - 1 : layers.length;
         for (int i = 0; i < n; i++) {
             if (preProcessors[i] != null) {
@@ -86,7 +102,8 @@ final class MultiLayerStage implements StageComputation {
     }
 
     @Override
-    public INDArray[] backward(Message input, INDArray[] outputGradients) {
+    public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+        Layer[] layers = replicaLayers[slot];
         int batch = (int) input.tensors()[0].size(0);
         INDArray eps = null;
         int i = layers.length - 1;
@@ -149,7 +166,7 @@ final class MultiLayerStage implements StageComputation {
         if (backwardsSinceUpdate > 1) {
             flat.assign(accumulated);
         }
-        setCounters(iteration, epoch);
+        setCounters(layers, iteration, epoch);
         Gradient g = new DefaultGradient(flat);
         for (Map.Entry<String, Gradient> e : layerGradients.entrySet()) {
             for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
@@ -166,7 +183,24 @@ final class MultiLayerStage implements StageComputation {
         backwardsSinceUpdate = 0;
     }
 
-    private void setCounters(int iteration, int epoch) {
+    /** Mask propagation through the stage's preprocessors and layers (as MultiLayerNetwork does for the whole net). */
+    private INDArray[] propagateMask(Layer[] layers, INDArray mask, int batch) {
+        org.deeplearning4j.nn.api.MaskState state = mask == null ? null : org.deeplearning4j.nn.api.MaskState.Active;
+        for (int i = 0; i < layers.length; i++) {
+            layers[i].setInputMiniBatchSize(batch);
+            if (mask != null && preProcessors[i] != null) {
+                Pair<INDArray, org.deeplearning4j.nn.api.MaskState> p = preProcessors[i].feedForwardMaskArray(mask, state, batch);
+                mask = p == null ? null : p.getFirst();
+                state = p == null ? null : p.getSecond();
+            }
+            Pair<INDArray, org.deeplearning4j.nn.api.MaskState> p = layers[i].feedForwardMaskArray(mask, state, batch);
+            mask = p == null ? null : p.getFirst();
+            state = p == null ? null : p.getSecond();
+        }
+        return mask == null ? null : new INDArray[] {mask};
+    }
+
+    private void setCounters(Layer[] layers, int iteration, int epoch) {
         sub.setIterationCount(iteration);
         sub.setEpochCount(epoch);
         for (Layer l : layers) {

@@ -54,14 +54,14 @@ public final class LayerProfiler {
         for (int i = 0; i < n; i++) {
             inputs[i] = msg;
             long t0 = System.nanoTime();
-            INDArray[] out = layers.get(i).forward(msg, 0, 0);
+            INDArray[] out = layers.get(i).forward(msg, 0, 0, 0);
             times[i][r] = System.nanoTime() - t0;
             msg = new Message(0, 0, msg.examples(), out, msg.labels(), layers.get(i).lastOutputMasks(), msg.labelMasks());
         }
         INDArray[] grads = null;
         for (int i = n - 1; i >= 0; i--) {
             long t0 = System.nanoTime();
-            grads = layers.get(i).backward(inputs[i], grads);
+            grads = layers.get(i).backward(inputs[i], grads, 0);
             times[i][r] += System.nanoTime() - t0;
         }
     }

@@ -6,22 +6,27 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The model-specific work of one stage, one micro-batch at a time. Implemented by the adapters in
  * {@code io.asyncpipeline.model}; driven by {@link StageWorker} from one thread.
  *
- * <p>Contract: {@link #backward} runs on the layer state of the most recent {@link #forward}; the
- * worker re-runs {@code forward} first whenever that state belongs to another micro-batch or to other
- * weights (recomputation). Parameter gradients are summed over the backwards since the last
- * {@link #update}.
+ * <p>A stage has {@link #slots()} activation slots (replicas of its layers that share the parameters).
+ * Contract: {@link #backward} on a slot runs on the layer state of that slot's most recent
+ * {@link #forward}; the worker re-runs {@code forward} first whenever that state belongs to another
+ * micro-batch or to other weights (recomputation). With one slot every backward after an interleaved
+ * forward recomputes (least memory); with as many slots as micro-batches in flight none does.
+ * Parameter gradients are summed over the backwards since the last {@link #update}.
  */
 public interface StageComputation {
 
     /** Forward of one micro-batch; returns the stage outputs (for the last stage: nothing needed, may be empty). */
-    INDArray[] forward(Message input, int iteration, int epoch);
+    INDArray[] forward(Message input, int slot, int iteration, int epoch);
+
+    /** Number of activation slots. */
+    int slots();
 
     /**
      * Backward of the micro-batch of the last forward. {@code outputGradients} are the gradients w.r.t.
      * this stage's outputs (null on the last stage, which uses the labels in {@code input}).
      * Returns the gradients w.r.t. the stage inputs, or null on the first stage.
      */
-    INDArray[] backward(Message input, INDArray[] outputGradients);
+    INDArray[] backward(Message input, INDArray[] outputGradients, int slot);
 
     /** Feature masks for the next stage, as propagated through this stage by the last forward (may be null). */
     INDArray[] lastOutputMasks();

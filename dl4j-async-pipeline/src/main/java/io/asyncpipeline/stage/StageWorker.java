@@ -45,8 +45,8 @@ public final class StageWorker implements Runnable {
     private Action pending;
     private Integer end;
     private int version;
-    private int heldMicroBatch = -1;
-    private int heldVersion = -1;
+    private final int[] heldMicroBatch;
+    private final int[] heldVersion;
     private int currentMicroBatch = -1;
     private int pendingExamples;
     private double pendingScore;
@@ -62,6 +62,9 @@ public final class StageWorker implements Runnable {
         this.options = options;
         this.metrics = metrics;
         this.failures = failures;
+        this.heldMicroBatch = new int[computation.slots()];
+        this.heldVersion = new int[computation.slots()];
+        java.util.Arrays.fill(heldMicroBatch, -1);
     }
 
     public State state() {
@@ -158,11 +161,16 @@ public final class StageWorker implements Runnable {
         }
     }
 
+    private int slot(int m) {
+        return m % heldMicroBatch.length;
+    }
+
     private INDArray[] runForward(Message in) {
+        int slot = slot(in.microBatch());
         Nd4j.getRandom().setSeed(options.seedFor(stage, in.microBatch()));
-        INDArray[] out = computation.forward(in, options.baseIteration() + version, in.epoch());
-        heldMicroBatch = in.microBatch();
-        heldVersion = version;
+        INDArray[] out = computation.forward(in, slot, options.baseIteration() + version, in.epoch());
+        heldMicroBatch[slot] = in.microBatch();
+        heldVersion[slot] = version;
         return out;
     }
 
@@ -185,19 +193,19 @@ public final class StageWorker implements Runnable {
         try {
             int savedVersion = version;
             version = useVersion;
-            if (heldMicroBatch != m || heldVersion != useVersion) {
+            if (heldMicroBatch[slot(m)] != m || heldVersion[slot(m)] != useVersion) {
                 long r0 = System.nanoTime();
                 runForward(in);
                 metrics.addRecompute(System.nanoTime() - r0);
                 t0 = System.nanoTime();
             }
             version = savedVersion;
-            inputGrads = computation.backward(in, grad == null ? null : grad.tensors());
+            inputGrads = computation.backward(in, grad == null ? null : grad.tensors(), slot(m));
         } finally {
             if (current != null) {
                 computation.params().assign(current);
             }
-            heldMicroBatch = -1;
+            heldMicroBatch[slot(m)] = -1;
         }
         metrics.addBackward(System.nanoTime() - t0, version - forwardVersion);
         if (links.backwardOut() != null) {

@@ -39,13 +39,13 @@ class RecomputeDeterminismTest {
         Message m = new Message(5, 0, 150, new INDArray[] {ds.getFeatures()}, new INDArray[] {ds.getLabels()}, null, null);
         StageOptions opts = new StageOptions(0, true, 0, 42);
         Nd4j.getRandom().setSeed(opts.seedFor(0, 5));
-        double[] first = stage0.forward(m, 0, 0)[0].ravel().toDoubleVector();
+        double[] first = stage0.forward(m, 0, 0, 0)[0].ravel().toDoubleVector();
         Nd4j.getRandom().setSeed(12345);
         Nd4j.rand(3, 3); // other work on the thread in between
         Nd4j.getRandom().setSeed(opts.seedFor(0, 5));
-        double[] recompute = stage0.forward(m, 0, 0)[0].ravel().toDoubleVector();
+        double[] recompute = stage0.forward(m, 0, 0, 0)[0].ravel().toDoubleVector();
         Nd4j.getRandom().setSeed(opts.seedFor(0, 6));
-        double[] other = stage0.forward(m, 0, 0)[0].ravel().toDoubleVector();
+        double[] other = stage0.forward(m, 0, 0, 0)[0].ravel().toDoubleVector();
         assertArrayEquals(first, recompute, 0.0);
         assertFalse(Arrays.equals(first, other), "a different micro-batch gets a different mask");
     }
