@@ -151,7 +151,7 @@ final class PipelineExecutor {
                 try {
                     s = workers.get(k).step(false);
                 } catch (Exception | Error e) {
-                    failures.fail(k, -1, e);
+                    failures.fail(k, workers.get(k).currentMicroBatch(), e);
                     return;
                 }
                 if (s == StageWorker.Step.DONE) {

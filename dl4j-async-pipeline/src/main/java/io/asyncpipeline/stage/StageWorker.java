@@ -72,6 +72,11 @@ public final class StageWorker implements Runnable {
         return stage;
     }
 
+    /** The micro-batch of the action being (or last) executed, or -1 before the first. */
+    public int currentMicroBatch() {
+        return currentMicroBatch;
+    }
+
     @Override
     public void run() {
         if (!state.compareAndSet(State.IDLE, State.RUNNING)) {
