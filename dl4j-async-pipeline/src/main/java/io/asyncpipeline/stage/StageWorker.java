@@ -205,6 +205,10 @@ public final class StageWorker implements Runnable {
             heldMicroBatch = -1;
         }
         metrics.addBackward(System.nanoTime() - t0, version - forwardVersion);
+        if (last && links.observer() != null) {
+            // before the gradients leave this stage: a rejected loss must not reach any stage's update
+            links.observer().afterLoss(options.baseIteration() + version, m, computation.lastScore());
+        }
         if (links.backwardOut() != null) {
             links.backwardOut().send(new Message(m, in.epoch(), in.examples(),
                     DeviceCopy.prepare(inputGrads, options.device()), null, null, null));
