@@ -166,6 +166,11 @@ final class MultiLayerStage implements StageComputation {
         backwardsSinceUpdate = 0;
     }
 
+    @Override
+    public void discardGradients() {
+        backwardsSinceUpdate = 0;
+    }
+
     private void setCounters(int iteration, int epoch) {
         sub.setIterationCount(iteration);
         sub.setEpochCount(epoch);
