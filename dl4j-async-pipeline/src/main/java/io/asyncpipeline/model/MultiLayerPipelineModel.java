@@ -53,7 +53,7 @@ public final class MultiLayerPipelineModel implements PipelineModel {
      * @throws IllegalArgumentException if the partition does not cover the layers exactly
      */
     public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition) {
-        if (net.params() == null) {
+        if (net.getLayers() == null || net.params() == null) { // params() is an empty array, not null, before init()
             throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
         }
         Partitions.validate(partition, net.getnLayers(), "layers");
