@@ -3,6 +3,7 @@ package io.asyncpipeline;
 import io.asyncpipeline.metrics.PipelineMetrics;
 import io.asyncpipeline.metrics.StageMetrics;
 import io.asyncpipeline.model.PipelineModel;
+import io.asyncpipeline.stage.UpdateObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -113,11 +114,17 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         model.epochEvent(true);
         PipelineExecutor.RunResult run;
         try {
-            run = executor.run(source, (step, iteration, ep, score, mb) -> {
-                if (settings.failOnNonFiniteScore() && !Double.isFinite(score)) {
-                    throw new NonFiniteScoreException(iteration, mb, score);
+            run = executor.run(source, new UpdateObserver() {
+                @Override
+                public void afterLoss(int iteration, int mb, double score) {
+                    checkScore(iteration, mb, score);
                 }
-                model.reportIteration(iteration, ep, score);
+
+                @Override
+                public void afterUpdate(int step, int iteration, int ep, double score, int mb) {
+                    checkScore(iteration, mb, score);
+                    model.reportIteration(iteration, ep, score);
+                }
             }, base);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
@@ -132,6 +139,12 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         model.epochEvent(false);
         model.setCounters(model.iterationCount(), epoch + 1);
         return new EpochResult(run, source.examples(), source.microBatches());
+    }
+
+    private void checkScore(int iteration, int microBatch, double score) {
+        if (settings.failOnNonFiniteScore() && !Double.isFinite(score)) {
+            throw new NonFiniteScoreException(iteration, microBatch, score);
+        }
     }
 
     private static List<StageMetrics> merge(List<StageMetrics> a, List<StageMetrics> b) {

@@ -29,7 +29,7 @@ final class MultiLayerSetup {
     }
 
     static AsyncPipelineWrapper build(MultiLayerNetwork net, PipelineBuilder<?> b) {
-        if (net.params() == null) {
+        if (net.getLayers() == null || net.params() == null) { // params() is an empty array, not null, before init()
             throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
         }
         PipelineSettings settings = settings(b, net);

@@ -64,6 +64,7 @@ final class PipelineExecutor {
         List<StageWorker> workers = new ArrayList<>();
         List<StageMetrics> metrics = new ArrayList<>();
         for (int k = 0; k < p; k++) {
+            model.stages().get(k).discardGradients();
             StageLinks links = new StageLinks(
                     k == 0 ? null : fwd.get(k - 1), k == p - 1 ? null : fwd.get(k),
                     k == p - 1 ? null : bwd.get(k), k == 0 ? null : bwd.get(k - 1),
@@ -151,7 +152,7 @@ final class PipelineExecutor {
                 try {
                     s = workers.get(k).step(false);
                 } catch (Exception | Error e) {
-                    failures.fail(k, -1, e);
+                    failures.fail(k, workers.get(k).currentMicroBatch(), e);
                     return;
                 }
                 if (s == StageWorker.Step.DONE) {

@@ -69,7 +69,7 @@ public final class MultiLayerPipelineModel implements PipelineModel {
      * {@link io.asyncpipeline.stage.StageComputation#slots()}).
      */
     public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition, int[] slots) {
-        if (net.params() == null) {
+        if (net.getLayers() == null || net.params() == null) { // params() is an empty array, not null, before init()
             throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
         }
         Partitions.validate(partition, net.getnLayers(), "layers");

@@ -183,6 +183,11 @@ final class MultiLayerStage implements StageComputation {
         backwardsSinceUpdate = 0;
     }
 
+    @Override
+    public void discardGradients() {
+        backwardsSinceUpdate = 0;
+    }
+
     /** Mask propagation through the stage's preprocessors and layers (as MultiLayerNetwork does for the whole net). */
     private INDArray[] propagateMask(Layer[] layers, INDArray mask, int batch) {
         org.deeplearning4j.nn.api.MaskState state = mask == null ? null : org.deeplearning4j.nn.api.MaskState.Active;

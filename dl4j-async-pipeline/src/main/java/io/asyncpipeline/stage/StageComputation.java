@@ -37,6 +37,13 @@ public interface StageComputation {
     /** Applies the summed gradients of {@code examples} examples as one optimizer step, then clears them. */
     void update(int iteration, int epoch, int examples);
 
+    /**
+     * Forgets gradients summed since the last {@link #update}. Called before every run, so backwards of
+     * an aborted run (failure, interrupt) never leak into the first update of the next one.
+     */
+    default void discardGradients() {
+    }
+
     /** The stage's parameters as one flat array (a view of the model's parameters). */
     INDArray params();
 }

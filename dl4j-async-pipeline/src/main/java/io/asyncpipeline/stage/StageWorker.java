@@ -75,6 +75,11 @@ public final class StageWorker implements Runnable {
         return stage;
     }
 
+    /** The micro-batch of the action being (or last) executed, or -1 before the first. */
+    public int currentMicroBatch() {
+        return currentMicroBatch;
+    }
+
     @Override
     public void run() {
         if (!state.compareAndSet(State.IDLE, State.RUNNING)) {
@@ -208,6 +213,10 @@ public final class StageWorker implements Runnable {
             heldMicroBatch[slot(m)] = -1;
         }
         metrics.addBackward(System.nanoTime() - t0, version - forwardVersion);
+        if (last && links.observer() != null) {
+            // before the gradients leave this stage: a rejected loss must not reach any stage's update
+            links.observer().afterLoss(options.baseIteration() + version, m, computation.lastScore());
+        }
         if (links.backwardOut() != null) {
             links.backwardOut().send(new Message(m, in.epoch(), in.examples(),
                     DeviceCopy.prepare(inputGrads, options.device()), null, null, null));
