@@ -35,7 +35,8 @@ final class MultiLayerSetup {
         PipelineSettings settings = settings(b, net);
         int[] partition = partition(net, b);
         checkLayers(net, b);
-        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition, slots(b, partition.length));
+        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition, slots(b, partition.length),
+                privateWeights(b, partition.length));
         applyStageUpdaters(model, b);
         return new AsyncPipelineWrapper(model, settings, ds -> checkBatch(net, ds));
     }
@@ -88,6 +89,15 @@ final class MultiLayerSetup {
             slots[k] = b.recompute ? 1 : inFlight;
         }
         return slots;
+    }
+
+    /** Stashing stages with a delay keep one weight copy per slot (async, stashing, no recompute, τ_k > 0). */
+    static boolean[] privateWeights(PipelineBuilder<?> b, int p) {
+        boolean[] own = new boolean[p];
+        for (int k = 0; k < p; k++) {
+            own[k] = b.schedule == Schedule.ASYNC_1F1B && b.weightStashing && !b.recompute && k < p - 1;
+        }
+        return own;
     }
 
     private static int[] defaultDevices(int p) {

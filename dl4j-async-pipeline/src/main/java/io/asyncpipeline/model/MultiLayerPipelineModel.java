@@ -25,7 +25,7 @@ public final class MultiLayerPipelineModel implements PipelineModel {
     private final List<MultiLayerStage> stages = new ArrayList<>();
     private final long[] paramOffsets;
 
-    private MultiLayerPipelineModel(MultiLayerNetwork net, int[] partition, int[] slots) {
+    private MultiLayerPipelineModel(MultiLayerNetwork net, int[] partition, int[] slots, boolean[] privateWeights) {
         this.net = net;
         this.partition = partition.clone();
         this.paramOffsets = new long[partition.length];
@@ -40,14 +40,15 @@ public final class MultiLayerPipelineModel implements PipelineModel {
             }
             INDArray view = n == 0 ? null : params.reshape(params.length()).get(NDArrayIndex.interval(offset, offset + n)).reshape(1, n);
             sub.init(view, false);
+            boolean own = privateWeights[k] && view != null;
             List<MultiLayerNetwork> replicas = new ArrayList<>();
-            for (int r = 1; r < slots[k]; r++) {
+            for (int r = own ? 0 : 1; r < slots[k]; r++) {
                 MultiLayerNetwork replica = subNetwork(first, partition[k]);
-                replica.init(view, false);
+                replica.init(own ? view.dup() : view, false);
                 replicas.add(replica);
             }
             paramOffsets[k] = offset;
-            stages.add(new MultiLayerStage(sub, replicas, k == partition.length - 1));
+            stages.add(new MultiLayerStage(sub, replicas, k == partition.length - 1, own));
             offset += n;
             first += partition[k];
         }
@@ -61,14 +62,16 @@ public final class MultiLayerPipelineModel implements PipelineModel {
     public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition) {
         int[] one = new int[partition == null ? 0 : partition.length];
         java.util.Arrays.fill(one, 1);
-        return split(net, partition, one);
+        return split(net, partition, one, new boolean[one.length]);
     }
 
     /**
      * Cuts {@code net} into stages, stage k with {@code slots[k]} activation slots (see
-     * {@link io.asyncpipeline.stage.StageComputation#slots()}).
+     * {@link io.asyncpipeline.stage.StageComputation#slots()}), each with a private weight copy where
+     * {@code privateWeights[k]} (weight stashing without swaps).
      */
-    public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition, int[] slots) {
+    public static MultiLayerPipelineModel split(MultiLayerNetwork net, int[] partition, int[] slots,
+                                                boolean[] privateWeights) {
         if (net.getLayers() == null || net.params() == null) { // params() is an empty array, not null, before init()
             throw new IllegalArgumentException("the network is not initialised: call net.init() before wrapping it");
         }
@@ -81,7 +84,7 @@ public final class MultiLayerPipelineModel implements PipelineModel {
                 throw new IllegalArgumentException("every stage needs at least one activation slot, got " + s);
             }
         }
-        return new MultiLayerPipelineModel(net, partition, slots);
+        return new MultiLayerPipelineModel(net, partition, slots, privateWeights);
     }
 
     private MultiLayerNetwork subNetwork(int first, int count) {

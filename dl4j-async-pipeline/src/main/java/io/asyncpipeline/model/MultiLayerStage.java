@@ -27,6 +27,7 @@ final class MultiLayerStage implements StageComputation {
     private final MultiLayerNetwork sub;
     private final Layer[] layers;
     private final Layer[][] replicaLayers;
+    private final INDArray[] slotWeights;
     private final InputPreProcessor[] preProcessors;
     private final boolean last;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
@@ -41,14 +42,30 @@ final class MultiLayerStage implements StageComputation {
      *                 (one per extra activation slot)
      */
     MultiLayerStage(MultiLayerNetwork sub, java.util.List<MultiLayerNetwork> replicas, boolean last) {
+        this(sub, replicas, last, false);
+    }
+
+    /**
+     * @param privateWeights true: {@code replicas} are all the slots, each initialised on its own copy of
+     *                       the weights (weight stashing); false: {@code sub} is slot 0 and the replicas
+     *                       share its parameter view
+     */
+    MultiLayerStage(MultiLayerNetwork sub, java.util.List<MultiLayerNetwork> replicas, boolean last, boolean privateWeights) {
         this.sub = sub;
         this.layers = sub.getLayers();
         sub.initGradientsView();
-        this.replicaLayers = new Layer[replicas.size() + 1][];
-        replicaLayers[0] = layers;
+        int offset = privateWeights ? 0 : 1;
+        this.replicaLayers = new Layer[replicas.size() + offset][];
+        this.slotWeights = privateWeights ? new INDArray[replicas.size()] : null;
+        if (!privateWeights) {
+            replicaLayers[0] = layers;
+        }
         for (int r = 0; r < replicas.size(); r++) {
             replicas.get(r).setBackpropGradientsViewArray(sub.getGradientsViewArray());
-            replicaLayers[r + 1] = replicas.get(r).getLayers();
+            replicaLayers[r + offset] = replicas.get(r).getLayers();
+            if (privateWeights) {
+                slotWeights[r] = replicas.get(r).params();
+            }
         }
         this.last = last;
         this.preProcessors = new InputPreProcessor[layers.length];
@@ -60,6 +77,27 @@ final class MultiLayerStage implements StageComputation {
     @Override
     public int slots() {
         return replicaLayers.length;
+    }
+
+    @Override
+    public boolean privateSlotWeights() {
+        return slotWeights != null;
+    }
+
+    @Override
+    public void loadCurrentWeights(int slot) {
+        slotWeights[slot].assign(sub.params());
+    }
+
+    @Override
+    public long privateWeightBytes() {
+        long b = 0;
+        if (slotWeights != null) {
+            for (INDArray w : slotWeights) {
+                b += w.length() * w.dataType().width();
+            }
+        }
+        return b;
     }
 
     MultiLayerNetwork network() {

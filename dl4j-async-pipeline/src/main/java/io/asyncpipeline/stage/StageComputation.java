@@ -22,6 +22,24 @@ public interface StageComputation {
     int slots();
 
     /**
+     * True when every slot computes with its own copy of the weights, loaded by
+     * {@link #loadCurrentWeights} before each fresh forward. That copy is the stashed weight version
+     * of the slot's micro-batch, so weight stashing needs no swaps.
+     */
+    default boolean privateSlotWeights() {
+        return false;
+    }
+
+    /** Copies the current weights into a slot's private copy (only with {@link #privateSlotWeights()}). */
+    default void loadCurrentWeights(int slot) {
+    }
+
+    /** Bytes of the private slot weight copies (0 without them). */
+    default long privateWeightBytes() {
+        return 0;
+    }
+
+    /**
      * Backward of the micro-batch of the last forward. {@code outputGradients} are the gradients w.r.t.
      * this stage's outputs (null on the last stage, which uses the labels in {@code input}).
      * Returns the gradients w.r.t. the stage inputs, or null on the first stage.

@@ -158,6 +158,9 @@ public final class StageWorker implements Runnable {
         inputs.put(m, in);
         stash.recordForward(m, version);
         long t0 = System.nanoTime();
+        if (computation.privateSlotWeights()) {
+            computation.loadCurrentWeights(slot(m));
+        }
         INDArray[] out = runForward(in);
         metrics.addForward(System.nanoTime() - t0);
         if (links.forwardOut() != null) {
@@ -189,7 +192,7 @@ public final class StageWorker implements Runnable {
         int forwardVersion = stash.versionOf(m);
         int useVersion = options.weightStashing() ? forwardVersion : version;
         INDArray current = null;
-        if (useVersion != version) {
+        if (useVersion != version && !computation.privateSlotWeights()) {
             current = computation.params().dup();
             computation.params().assign(stash.copyOf(useVersion));
         }
@@ -231,7 +234,9 @@ public final class StageWorker implements Runnable {
     }
 
     private void update(int step) {
-        if (options.weightStashing()) {
+        if (computation.privateSlotWeights()) {
+            metrics.peakStashBytes(computation.privateWeightBytes() + inputBytes());
+        } else if (options.weightStashing()) {
             stash.beforeUpdate(version, computation.params());
             metrics.peakStashBytes(stash.peakBytes() + inputBytes());
         } else {
