@@ -173,6 +173,20 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         stop.set(true);
     }
 
+    /**
+     * Saves the wrapped model with its parameters, optimizer state and iteration/epoch counters, as
+     * {@code ModelSerializer.writeModel(net, file, true)}. Between {@code fit} calls the pipeline is
+     * drained, so wrapping the restored model again and continuing gives the same numbers as not stopping.
+     *
+     * @throws IllegalStateException while {@code fit} is running (there is no drained point then)
+     */
+    public void saveCheckpoint(java.io.File file) throws java.io.IOException {
+        if (running.get()) {
+            throw new IllegalStateException("fit is running: checkpoints are taken at a drained point, after fit returns");
+        }
+        model.saveCheckpoint(file);
+    }
+
     /** Metrics of the last completed {@code fit}, or null. */
     public PipelineMetrics metrics() {
         return lastMetrics;

@@ -179,4 +179,9 @@ public final class MultiLayerPipelineModel implements PipelineModel {
             }
         }
     }
+
+    @Override
+    public void saveCheckpoint(java.io.File file) throws java.io.IOException {
+        org.deeplearning4j.util.ModelSerializer.writeModel(net, file, true);
+    }
 }

@@ -38,4 +38,7 @@ public interface PipelineModel {
 
     /** Notifies listeners of an epoch start or end. */
     void epochEvent(boolean start);
+
+    /** Writes the user's model with its optimizer state and counters (call only at a drained point). */
+    void saveCheckpoint(java.io.File file) throws java.io.IOException;
 }

@@ -33,19 +33,29 @@ final class Models {
         return net;
     }
 
-    /** A small LeNet-style CNN over flat 28x28 input (preprocessors come from the InputType). */
+    /**
+     * A VGG-style CNN over flat 28x28 input (preprocessors come from the InputType): conv3x3(16),
+     * conv3x3(32), maxpool, conv3x3(32), conv3x3(64), maxpool, dense(128), softmax. Its work spreads over
+     * several layers, so two stages can be balanced at layer granularity.
+     */
     static MultiLayerNetwork cnn(IUpdater updater, long seed) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).updater(updater).list()
-                .layer(new ConvolutionLayer.Builder(5, 5).nOut(16).activation(Activation.RELU).build())
+                .layer(conv(16))
+                .layer(conv(32))
                 .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).nOut(32).activation(Activation.RELU).build())
+                .layer(conv(32))
+                .layer(conv(64))
                 .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().nOut(256).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nOut(128).activation(Activation.RELU).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutionalFlat(28, 28, 1))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         return net;
+    }
+
+    private static ConvolutionLayer conv(int channels) {
+        return new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.RELU).build();
     }
 }

@@ -50,7 +50,7 @@ public final class PipelineBenchmark {
             run("MLP 784-1024x4-10", () -> Models.mlp(DiscountedNadam.builder().build(), 4, 1024, 1), flat, batch, rounds);
         }
         if (models.contains("cnn")) {
-            run("CNN conv16-pool-conv32-pool-256", () -> Models.cnn(DiscountedNadam.builder().build(), 1), flat, batch, rounds);
+            run("CNN conv16-conv32-pool-conv32-conv64-pool-128", () -> Models.cnn(DiscountedNadam.builder().build(), 1), flat, batch, rounds);
         }
     }
 

@@ -78,7 +78,9 @@ class UserJourneyTest {
         }
         File file = Files.createTempFile("checkpoint", ".zip").toFile();
         file.deleteOnExit();
-        ModelSerializer.writeModel(first, file, true);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(first).partition(2, 2).build()) {
+            w.saveCheckpoint(file);
+        }
         MultiLayerNetwork resumed = ModelSerializer.restoreMultiLayerNetwork(file, true);
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(resumed).partition(2, 2).build()) {
             w.fit(it, 1);
