@@ -110,7 +110,8 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         int perBatch = settings.schedule().isSynchronous() ? settings.microBatches() : 1;
         DataSetSource source = new DataSetSource(iterator, perBatch, epoch, stop, batchCheck);
         PipelineExecutor executor = new PipelineExecutor(model, settings.schedule(), settings.microBatches(),
-                settings.devices(), settings.weightStashing(), settings.seed(), settings.replay());
+                settings.devices(), settings.weightStashing(), settings.seed(), settings.replay(),
+                settings.offHeapGcBudget());
         model.epochEvent(true);
         PipelineExecutor.RunResult run;
         try {

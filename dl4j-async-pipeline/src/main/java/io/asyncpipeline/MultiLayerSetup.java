@@ -74,7 +74,7 @@ final class MultiLayerSetup {
         }
         long seed = b.seed != null ? b.seed : net.getLayerWiseConfigurations().getConf(0).getSeed();
         return new PipelineSettings(b.schedule, b.microBatches, devices, b.weightStashing, seed, b.replay,
-                b.failOnNonFiniteScore, threads);
+                b.failOnNonFiniteScore, threads, Math.max(0, b.offHeapGcBudget));
     }
 
     /** Activation slots per stage: 1 with recompute, else the most micro-batches the schedule keeps in flight. */

@@ -24,6 +24,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     boolean recompute;
     boolean failOnNonFiniteScore = true;
     Integer ndThreadsPerStage;
+    long offHeapGcBudget = 1L << 30;
     DataSet profileSample;
     Double delayAwareMomentum;
     Integer pipeMareIterations;
@@ -101,6 +102,16 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     /** ND4J intra-op threads while fitting; 0 leaves ND4J alone. Default: max(1, cores / P) when P > 1. */
     public B ndThreadsPerStage(int threads) {
         this.ndThreadsPerStage = threads;
+        return self();
+    }
+
+    /**
+     * Physical-memory growth (bytes) after which the pipeline asks the JVM for a garbage collection, to
+     * free the native memory of dead arrays (stage layers run without activation workspaces). Default:
+     * 1 GiB; 0 disables.
+     */
+    public B offHeapGcBudget(long bytes) {
+        this.offHeapGcBudget = bytes;
         return self();
     }
 

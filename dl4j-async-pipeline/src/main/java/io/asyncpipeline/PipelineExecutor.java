@@ -33,10 +33,11 @@ final class PipelineExecutor {
     private final boolean weightStashing;
     private final long seed;
     private final boolean replay;
+    private final long offHeapGcBudget;
     private volatile List<StageMetrics> lastMetrics = List.of();
 
     PipelineExecutor(PipelineModel model, Schedule schedule, int microBatches, int[] devices,
-                     boolean weightStashing, long seed, boolean replay) {
+                     boolean weightStashing, long seed, boolean replay, long offHeapGcBudget) {
         this.model = model;
         this.schedule = schedule;
         this.microBatches = microBatches;
@@ -44,6 +45,7 @@ final class PipelineExecutor {
         this.weightStashing = weightStashing;
         this.seed = seed;
         this.replay = replay;
+        this.offHeapGcBudget = offHeapGcBudget;
     }
 
     /** Result of a run: per-stage metrics and how many updates each stage made. */
@@ -76,10 +78,12 @@ final class PipelineExecutor {
         }
         lastMetrics = metrics;
         long t0 = System.nanoTime();
-        if (replay) {
-            replay(workers, failures);
-        } else {
-            threaded(workers, failures);
+        try (MemoryPacer pacer = MemoryPacer.start(offHeapGcBudget)) {
+            if (replay) {
+                replay(workers, failures);
+            } else {
+                threaded(workers, failures);
+            }
         }
         long wall = System.nanoTime() - t0;
         FailureHandler.Failure f = failures.failure();

@@ -4,9 +4,11 @@ package io.asyncpipeline;
  * The validated options of a wrapper (see {@link PipelineBuilder} for their meaning).
  *
  * @param ndThreadsPerStage ND4J intra-op threads while fitting; 0 = leave ND4J's setting alone
+ * @param offHeapGcBudget   growth of physical memory (bytes) that triggers a garbage collection; 0 = never
  */
 public record PipelineSettings(Schedule schedule, int microBatches, int[] devices, boolean weightStashing,
-                               long seed, boolean replay, boolean failOnNonFiniteScore, int ndThreadsPerStage) {
+                               long seed, boolean replay, boolean failOnNonFiniteScore, int ndThreadsPerStage,
+                               long offHeapGcBudget) {
 
     public PipelineSettings {
         devices = devices.clone();

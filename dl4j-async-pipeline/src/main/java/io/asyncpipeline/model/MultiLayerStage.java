@@ -10,7 +10,9 @@ import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,7 +32,7 @@ final class MultiLayerStage implements StageComputation {
     private final INDArray[] slotWeights;
     private final InputPreProcessor[] preProcessors;
     private final boolean last;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final LayerWorkspaceMgr mgr;
     private final Map<String, Gradient> layerGradients = new java.util.TreeMap<>();
     private INDArray accumulated;
     private int backwardsSinceUpdate;
@@ -72,6 +74,7 @@ final class MultiLayerStage implements StageComputation {
         for (int i = 0; i < layers.length; i++) {
             preProcessors[i] = sub.getLayerWiseConfigurations().getInputPreProcess(i);
         }
+        this.mgr = StageWorkspaces.forStage(layers.length, sub.getLayerWiseConfigurations().getInputPreProcessors().size());
     }
 
     @Override
@@ -114,19 +117,23 @@ final class MultiLayerStage implements StageComputation {
         outputMasks = propagateMask(layers, fMask, batch);
         int n = last ? layers.length - 1 : layers.length;
         for (int i = 0; i < n; i++) {
-            if (preProcessors[i] != null) {
-                x = preProcessors[i].preProcess(x, batch, mgr);
+            try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.FF_WORKING_MEM)) {
+                if (preProcessors[i] != null) {
+                    x = preProcessors[i].preProcess(x, batch, mgr);
+                }
+                x = layers[i].activate(x, true, mgr);
             }
-            x = layers[i].activate(x, true, mgr);
         }
         if (!last) {
             return new INDArray[] {x};
         }
         int o = layers.length - 1;
-        if (preProcessors[o] != null) {
-            x = preProcessors[o].preProcess(x, batch, mgr);
+        try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.FF_WORKING_MEM)) {
+            if (preProcessors[o] != null) {
+                x = preProcessors[o].preProcess(x, batch, mgr);
+            }
+            layers[o].setInput(x, mgr);
         }
-        layers[o].setInput(x, mgr);
         INDArray labelMask = input.labelMasks() == null ? null : input.labelMasks()[0];
         if (labelMask != null) {
             layers[o].setMaskArray(labelMask);
@@ -148,18 +155,22 @@ final class MultiLayerStage implements StageComputation {
         if (last) {
             IOutputLayer out = (IOutputLayer) layers[i];
             out.setLabels(input.labels()[0]);
-            lastScore = out.computeScore(0.0, true, mgr);
+            try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.FF_WORKING_MEM)) {
+                lastScore = out.computeScore(0.0, true, mgr);
+            }
         } else {
             eps = outputGradients[0];
         }
         saveBeforeBackward();
         for (; i >= 0; i--) {
-            Pair<Gradient, INDArray> p = layers[i].backpropGradient(eps, mgr);
-            // MultiLayerUpdater finds layers by their index in the (sub-)network
-            layerGradients.put(String.valueOf(i), p.getFirst());
-            eps = p.getSecond();
-            if (preProcessors[i] != null && eps != null) {
-                eps = preProcessors[i].backprop(eps, batch, mgr);
+            try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.BP_WORKING_MEM)) {
+                Pair<Gradient, INDArray> p = layers[i].backpropGradient(eps, mgr);
+                // MultiLayerUpdater finds layers by their index in the (sub-)network
+                layerGradients.put(String.valueOf(i), p.getFirst());
+                eps = p.getSecond();
+                if (preProcessors[i] != null && eps != null) {
+                    eps = preProcessors[i].backprop(eps, batch, mgr);
+                }
             }
         }
         accumulateAfterBackward();

@@ -96,6 +96,9 @@ public final class StageWorker implements Runnable {
         } catch (Throwable t) {
             state.set(State.FAILED);
             failures.fail(stage, currentMicroBatch, t);
+        } finally {
+            // the stage thread ends here: free its layer working-memory workspaces now, not at some later GC
+            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         }
     }
 
