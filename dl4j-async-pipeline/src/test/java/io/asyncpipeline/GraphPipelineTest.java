@@ -67,6 +67,35 @@ class GraphPipelineTest {
             w.fit(Graphs.iterator(multi), 2);
         }
         assertSameState(plainMulti, pipedMulti, 0.0, "one stage, multi in/out");
+        assertEquals(plainMulti.score(), pipedMulti.score(), 1e-12, "score: sum of both output losses");
+    }
+
+    @Test
+    void aStageWithoutParametersAndRecomputationKeepTheResults() {
+        // cut after d3 and add: the middle stage is the ElementWise add alone (no parameters)
+        ComputationGraph plain = Graphs.residual(nadam(), DataType.DOUBLE, 8);
+        ComputationGraph piped = Graphs.residual(nadam(), DataType.DOUBLE, 8);
+        DataSetIteratorFactory data = residualData(3, 12, DataType.DOUBLE);
+        plain.fit(data.get());
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).cutAfter("d3", "add")
+                .schedule(Schedule.ONE_F_ONE_B).microBatches(3).recomputeActivations(true).build()) {
+            assertArrayEquals(new int[] {3, 1, 2}, w.partition());
+            w.fit(data.get());
+        }
+        assertSameState(plain, piped, 1e-10, "zero-parameter stage");
+
+        ComputationGraph kept = Graphs.residual(nadam(), DataType.FLOAT, 9);
+        ComputationGraph recomputed = Graphs.residual(nadam(), DataType.FLOAT, 9);
+        DataSetIteratorFactory floats = residualData(6, 8, DataType.FLOAT);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(kept).cutAfter("d1", "add")
+                .singleThreadedReplay(true).build()) {
+            w.fit(floats.get());
+        }
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(recomputed).cutAfter("d1", "add")
+                .recomputeActivations(true).singleThreadedReplay(true).build()) {
+            w.fit(floats.get());
+        }
+        assertArrayEquals(kept.params().toDoubleVector(), recomputed.params().toDoubleVector(), 0.0, "recompute");
     }
 
     @Test
