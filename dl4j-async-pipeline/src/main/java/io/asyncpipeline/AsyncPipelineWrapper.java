@@ -8,9 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.adapter.MultiDataSetIteratorAdapter;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,15 +42,23 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
     private final PipelineModel model;
     private final PipelineSettings settings;
     private final Consumer<DataSet> batchCheck;
+    private final Consumer<MultiDataSet> multiBatchCheck;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile boolean closed;
     private volatile PipelineMetrics lastMetrics;
 
     AsyncPipelineWrapper(PipelineModel model, PipelineSettings settings, Consumer<DataSet> batchCheck) {
+        this(model, settings, batchCheck, null);
+    }
+
+    /** @param multiBatchCheck non-null for a ComputationGraph model, which trains from MultiDataSets */
+    AsyncPipelineWrapper(PipelineModel model, PipelineSettings settings, Consumer<DataSet> batchCheck,
+                         Consumer<MultiDataSet> multiBatchCheck) {
         this.model = model;
         this.settings = settings;
         this.batchCheck = batchCheck;
+        this.multiBatchCheck = multiBatchCheck;
     }
 
     /** Trains one epoch over {@code iterator}. */
@@ -62,6 +74,42 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
      * @throws IllegalArgumentException for an empty iterator or a batch the model cannot take
      */
     public void fit(DataSetIterator iterator, int epochs) {
+        if (multiBatchCheck != null) {
+            // a ComputationGraph with one input and one output: each DataSet is a MultiDataSet of one array each
+            fit(iterator == null ? null : new MultiDataSetIteratorAdapter(iterator), epochs);
+            return;
+        }
+        fitEpochs(iterator, epochs, () -> prepareIterator(iterator), () -> iterator.reset(),
+                epoch -> new DataSetSource(iterator, perBatch(), epoch, stop, batchCheck));
+    }
+
+    /** Trains one epoch over {@code iterator} (ComputationGraph models). */
+    public void fit(MultiDataSetIterator iterator) {
+        fit(iterator, 1);
+    }
+
+    /**
+     * Trains a ComputationGraph {@code epochs} epochs on multi-input / multi-output batches: features in the
+     * order of the graph's inputs, labels in the order of its outputs. The iterator is reset between epochs.
+     *
+     * @throws PipelineException        if a stage fails; every stage thread has stopped by then
+     * @throws IllegalArgumentException for an empty iterator, a batch the graph cannot take, or a MultiLayerNetwork
+     */
+    public void fit(MultiDataSetIterator iterator, int epochs) {
+        if (multiBatchCheck == null) {
+            throw new IllegalArgumentException("fit(MultiDataSetIterator) trains a ComputationGraph; this wrapper holds a"
+                    + " MultiLayerNetwork: use fit(DataSetIterator)");
+        }
+        fitEpochs(iterator, epochs, () -> prepareIterator(iterator), () -> iterator.reset(),
+                epoch -> new MultiDataSetSource(iterator, perBatch(), epoch, stop, multiBatchCheck));
+    }
+
+    private int perBatch() {
+        return settings.schedule().isSynchronous() ? settings.microBatches() : 1;
+    }
+
+    private void fitEpochs(Object iterator, int epochs, Runnable prepare, Runnable reset,
+                           java.util.function.IntFunction<CountingSource> sources) {
         if (closed) {
             throw new IllegalStateException("this AsyncPipelineWrapper is closed; build a new one");
         }
@@ -77,7 +125,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         stop.set(false);
         ThreadSettings threads = ThreadSettings.apply(settings.ndThreadsPerStage());
         try {
-            prepareIterator(iterator);
+            prepare.run();
             model.pullOptimizerState();
             List<StageMetrics> all = new ArrayList<>();
             long wall = 0;
@@ -85,9 +133,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             int microBatches = 0;
             for (int e = 0; e < epochs && !stop.get(); e++) {
                 if (e > 0) {
-                    iterator.reset();
+                    reset.run();
                 }
-                EpochResult r = runEpoch(iterator);
+                EpochResult r = runEpoch(sources);
                 all = merge(all, r.run.stages());
                 wall += r.run.wallNanos();
                 examples += r.examples;
@@ -104,11 +152,10 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
     private record EpochResult(PipelineExecutor.RunResult run, long examples, int microBatches) {
     }
 
-    private EpochResult runEpoch(DataSetIterator iterator) {
+    private EpochResult runEpoch(java.util.function.IntFunction<CountingSource> sources) {
         int epoch = model.epochCount();
         int base = model.iterationCount();
-        int perBatch = settings.schedule().isSynchronous() ? settings.microBatches() : 1;
-        DataSetSource source = new DataSetSource(iterator, perBatch, epoch, stop, batchCheck);
+        CountingSource source = sources.apply(epoch);
         PipelineExecutor executor = new PipelineExecutor(model, settings.schedule(), settings.microBatches(),
                 settings.devices(), settings.weightStashing(), settings.seed(), settings.replay(),
                 settings.offHeapGcBudget());
@@ -169,6 +216,16 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         }
     }
 
+    private void prepareIterator(MultiDataSetIterator iterator) {
+        if (!iterator.hasNext() && iterator.resetSupported()) {
+            iterator.reset();
+        }
+        if (!iterator.hasNext()) {
+            throw new IllegalArgumentException("the iterator is empty: it has no MultiDataSet to train on"
+                    + (iterator.resetSupported() ? "" : " (and does not support reset)"));
+        }
+    }
+
     /** Asks a running {@code fit} to stop after the micro-batches already in the pipeline; it then drains and returns. */
     public void stopFit() {
         stop.set(true);
@@ -213,10 +270,15 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         closed = true;
     }
 
-    /** Builds a wrapper around a {@link MultiLayerNetwork}; checks every option early. */
+    /**
+     * Builds a wrapper around a {@link MultiLayerNetwork} or a {@link ComputationGraph}; checks every option early.
+     * A graph is cut in its topological order: balanced by parameter count ({@code stages(P)}), at named
+     * vertices ({@code cutAfter("block1", "block3")}), or by vertex counts ({@code partition(...)}).
+     */
     public static final class Builder extends PipelineBuilder<Builder> {
 
         private final MultiLayerNetwork net;
+        private final ComputationGraph graph;
 
         /** @param net an initialised network ({@code net.init()} called) */
         public Builder(MultiLayerNetwork net) {
@@ -224,11 +286,31 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
                 throw new IllegalArgumentException("net is null");
             }
             this.net = net;
+            this.graph = null;
         }
 
-        /** Validates the options, cuts the network into stages and returns the wrapper. */
+        /** @param graph an initialised graph ({@code graph.init()} called) */
+        public Builder(ComputationGraph graph) {
+            if (graph == null) {
+                throw new IllegalArgumentException("graph is null");
+            }
+            this.net = null;
+            this.graph = graph;
+        }
+
+        /**
+         * ComputationGraph only: stage boundaries right after these vertices, named in the graph's topological
+         * order; {@code n} names make {@code n + 1} stages. Every activation that crosses a boundary (skip
+         * connections included) travels to its consumers, and its gradient back.
+         */
+        public Builder cutAfter(String... vertexNames) {
+            this.cutAfter = vertexNames == null ? null : vertexNames.clone();
+            return this;
+        }
+
+        /** Validates the options, cuts the model into stages and returns the wrapper. */
         public AsyncPipelineWrapper build() {
-            return MultiLayerSetup.build(net, this);
+            return graph != null ? GraphSetup.build(graph, this) : MultiLayerSetup.build(net, this);
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.asyncpipeline;
 
 import io.asyncpipeline.stage.Message;
-import io.asyncpipeline.stage.MicroBatchSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>A batch that cannot be used (wrong shape, not divisible by M) ends the stream cleanly, so the
  * pipeline drains with every completed update kept, and the error is raised after the run.
  */
-final class DataSetSource implements MicroBatchSource {
+final class DataSetSource implements CountingSource {
 
     private final DataSetIterator iterator;
     private final int microBatchesPerBatch;
@@ -92,7 +91,7 @@ final class DataSetSource implements MicroBatchSource {
     }
 
     /** A detached copy of rows {@code from .. from+size-1} (the iterator may reuse or own its arrays). */
-    private static INDArray rows(INDArray a, long from, int size) {
+    static INDArray rows(INDArray a, long from, int size) {
         if (a == null) {
             return null;
         }
@@ -108,17 +107,20 @@ final class DataSetSource implements MicroBatchSource {
     }
 
     /** Micro-batches handed out so far. */
-    int microBatches() {
+    @Override
+    public int microBatches() {
         return next;
     }
 
     /** Examples handed out so far. */
-    int examples() {
+    @Override
+    public int examples() {
         return examples;
     }
 
     /** The batch error that ended the stream early, or null. */
-    RuntimeException error() {
+    @Override
+    public RuntimeException error() {
         return error;
     }
 }

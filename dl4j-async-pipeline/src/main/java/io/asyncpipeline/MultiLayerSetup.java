@@ -42,16 +42,25 @@ final class MultiLayerSetup {
     }
 
     private static PipelineSettings settings(PipelineBuilder<?> b, MultiLayerNetwork net) {
-        if (b.schedule == null) {
-            throw new IllegalArgumentException("schedule is null: use Schedule.ASYNC_1F1B, GPIPE or ONE_F_ONE_B");
-        }
-        if (b.microBatches < 1) {
-            throw new IllegalArgumentException("microBatches must be >= 1, got " + b.microBatches);
+        if (b.cutAfter != null) {
+            throw new IllegalArgumentException("cutAfter(...) names vertices of a ComputationGraph; for a MultiLayerNetwork"
+                    + " use partition(...) (layers per stage) or stages(P)");
         }
         int p = b.partition != null ? b.partition.length : b.stages != null ? b.stages : DEFAULT_STAGES;
         if (b.stages != null && b.partition != null && b.stages != b.partition.length) {
             throw new IllegalArgumentException("stages(" + b.stages + ") disagrees with partition "
                     + Arrays.toString(b.partition) + " of " + b.partition.length + " stages: set only one of them");
+        }
+        return settings(b, net.getLayerWiseConfigurations().getConf(0).getSeed(), p);
+    }
+
+    /** Validates the options shared by every model type, for a model cut into {@code p} stages. */
+    static PipelineSettings settings(PipelineBuilder<?> b, long defaultSeed, int p) {
+        if (b.schedule == null) {
+            throw new IllegalArgumentException("schedule is null: use Schedule.ASYNC_1F1B, GPIPE or ONE_F_ONE_B");
+        }
+        if (b.microBatches < 1) {
+            throw new IllegalArgumentException("microBatches must be >= 1, got " + b.microBatches);
         }
         if (p < 1) {
             throw new IllegalArgumentException("stages must be >= 1, got " + p);
@@ -72,7 +81,7 @@ final class MultiLayerSetup {
         if (threads < 0) {
             throw new IllegalArgumentException("ndThreadsPerStage must be >= 0, got " + threads);
         }
-        long seed = b.seed != null ? b.seed : net.getLayerWiseConfigurations().getConf(0).getSeed();
+        long seed = b.seed != null ? b.seed : defaultSeed;
         return new PipelineSettings(b.schedule, b.microBatches, devices, b.weightStashing, seed, b.replay,
                 b.failOnNonFiniteScore, threads, Math.max(0, b.offHeapGcBudget));
     }
@@ -128,6 +137,7 @@ final class MultiLayerSetup {
     }
 
     private static void checkLayers(MultiLayerNetwork net, PipelineBuilder<?> b) {
+        checkBatchNorm(java.util.Arrays.asList(net.getLayers()), b);
         if (!(net.getOutputLayer() instanceof IOutputLayer)) {
             throw new IllegalArgumentException("the last layer must be an output or loss layer (IOutputLayer), got "
                     + net.getOutputLayer().getClass().getSimpleName());
@@ -135,7 +145,10 @@ final class MultiLayerSetup {
         if (net.getLayerWiseConfigurations().getBackpropType() == BackpropType.TruncatedBPTT) {
             throw new IllegalArgumentException("truncated BPTT is not supported by the pipeline: use BackpropType.Standard");
         }
-        for (Layer l : net.getLayers()) {
+    }
+
+    static void checkBatchNorm(List<Layer> layers, PipelineBuilder<?> b) {
+        for (Layer l : layers) {
             if (l.conf().getLayer() instanceof BatchNormalization && b.schedule.isSynchronous() && b.microBatches > 1) {
                 throw new IllegalArgumentException("layer " + l.conf().getLayer().getLayerName() + " is BatchNormalization:"
                         + " its statistics are per micro-batch, so " + b.schedule + " with microBatches(" + b.microBatches
@@ -145,8 +158,16 @@ final class MultiLayerSetup {
     }
 
     private static void applyStageUpdaters(MultiLayerPipelineModel model, PipelineBuilder<?> b) {
-        List<MultiLayerNetwork> subs = model.stageNetworks();
-        int p = subs.size();
+        List<Layer[]> layers = new java.util.ArrayList<>();
+        for (MultiLayerNetwork sub : model.stageNetworks()) {
+            layers.add(sub.getLayers());
+        }
+        applyStageUpdaters(layers, b);
+    }
+
+    /** Applies stageUpdater / delay-aware momentum / PipeMare to the layers of each stage (before their updaters exist). */
+    static void applyStageUpdaters(List<Layer[]> stageLayers, PipelineBuilder<?> b) {
+        int p = stageLayers.size();
         for (Integer k : b.stageUpdaters.keySet()) {
             if (k < 0 || k >= p) {
                 throw new IllegalArgumentException("stageUpdater(" + k + ", ...) names a stage that does not exist: stages are 0.."
@@ -164,7 +185,7 @@ final class MultiLayerSetup {
         }
         for (int k = 0; k < p; k++) {
             int tau = Schedules.delay(k, p);
-            for (Layer l : subs.get(k).getLayers()) {
+            for (Layer l : stageLayers.get(k)) {
                 if (l.conf().getLayer() instanceof BaseLayer bl) {
                     bl.setIUpdater(adjust(b.stageUpdaters.getOrDefault(k, bl.getIUpdater()), b, tau, p));
                     if (bl.getBiasUpdater() != null) {

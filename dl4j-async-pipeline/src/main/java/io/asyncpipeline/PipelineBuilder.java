@@ -15,6 +15,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
 
     Integer stages;
     int[] partition;
+    String[] cutAfter;
     Schedule schedule = Schedule.ASYNC_1F1B;
     boolean weightStashing = true;
     int microBatches = 4;
@@ -41,7 +42,10 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         return self();
     }
 
-    /** Explicit partition: the number of layers in each stage, first to last. */
+    /**
+     * Explicit partition: the number of layers in each stage, first to last (for a ComputationGraph: the
+     * number of vertices, network inputs not counted, in the graph's topological order).
+     */
     public B partition(int... layersPerStage) {
         this.partition = layersPerStage == null ? null : layersPerStage.clone();
         return self();

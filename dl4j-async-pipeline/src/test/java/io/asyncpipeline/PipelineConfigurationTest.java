@@ -118,7 +118,7 @@ class PipelineConfigurationTest {
         MultiLayerNetwork net = new MultiLayerNetwork(Nets.irisMlpConf(new Adam(0.01), DataType.DOUBLE, 1));
         fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(net).stages(2).build(),
                 "not initialised", "net.init()");
-        fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(null), "net is null");
+        fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder((MultiLayerNetwork) null), "net is null");
     }
 
     private static MultiLayerNetwork batchNormNet() {
@@ -260,7 +260,7 @@ class PipelineConfigurationTest {
     void badEpochsAndNullIterator() {
         AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(mlp()).partition(1, 1, 1).build();
         fails(IllegalArgumentException.class, () -> w.fit(Iris.iterator(10, DataType.DOUBLE), 0), "epochs must be >= 1");
-        fails(IllegalArgumentException.class, () -> w.fit(null), "iterator is null");
+        fails(IllegalArgumentException.class, () -> w.fit((org.nd4j.linalg.dataset.api.iterator.DataSetIterator) null), "iterator is null");
     }
 
     @Test

@@ -1,0 +1,304 @@
+package io.asyncpipeline.model;
+
+import io.asyncpipeline.stage.Message;
+import io.asyncpipeline.stage.StageComputation;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.VertexIndices;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One stage of a {@link ComputationGraph}: a sub-graph over a contiguous range of the user's graph's
+ * vertices in topological order, whose parameters are a view of the user's parameter vector.
+ *
+ * <p>Boundary routing: the incoming message carries one tensor per name of {@code inNames} (the
+ * activations produced before this stage and consumed here or later); the outgoing message one per name
+ * of {@code outNames} (produced up to this stage, consumed later). A name in both lists that this stage
+ * does not produce passes through unchanged, and its gradient passes back, plus the gradient of any
+ * consumer inside this stage. Gradients of an activation with several consumers are summed in reverse
+ * topological order of the consumers, as {@code ComputationGraph} sums them.
+ *
+ * <p>Forward and backward drive the sub-graph's vertices directly ({@code setInput}, {@code doForward},
+ * {@code setEpsilon}, {@code doBackward}) without workspaces, so arrays may cross threads; the update
+ * runs DL4J's own {@link ComputationGraphUpdater} of the sub-graph.
+ */
+final class GraphStage implements StageComputation {
+
+    private final ComputationGraph sub;
+    private final ComputationGraph[] slotGraphs;
+    private final INDArray[] slotWeights;
+    private final boolean first;
+    private final boolean last;
+    private final List<String> inNames;
+    private final List<String> outNames;
+    private final List<String> subInputs;
+    private final Map<String, List<String>> vertexInputs;
+    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final Map<String, Gradient> vertexGradients = new java.util.TreeMap<>();
+    private INDArray[] inputMasks;
+    private INDArray accumulated;
+    private int backwardsSinceUpdate;
+    private double lastScore = Double.NaN;
+
+    /**
+     * @param replicas       graphs built like {@code sub} (one per extra slot, or one per slot with private weights)
+     * @param privateWeights true: {@code replicas} are all the slots, each on its own weight copy
+     */
+    GraphStage(ComputationGraph sub, List<ComputationGraph> replicas, boolean first, boolean last, boolean privateWeights,
+               List<String> inNames, List<String> outNames) {
+        this.sub = sub;
+        this.first = first;
+        this.last = last;
+        this.inNames = List.copyOf(inNames);
+        this.outNames = List.copyOf(outNames);
+        this.subInputs = List.copyOf(sub.getConfiguration().getNetworkInputs());
+        this.vertexInputs = sub.getConfiguration().getVertexInputs();
+        sub.initGradientsView();
+        int offset = privateWeights ? 0 : 1;
+        this.slotGraphs = new ComputationGraph[replicas.size() + offset];
+        this.slotWeights = privateWeights ? new INDArray[replicas.size()] : null;
+        if (!privateWeights) {
+            slotGraphs[0] = sub;
+        }
+        for (int r = 0; r < replicas.size(); r++) {
+            ComputationGraph g = replicas.get(r);
+            if (sub.getGradientsViewArray() != null && sub.getGradientsViewArray().length() > 0) {
+                g.setBackpropGradientsViewArray(sub.getGradientsViewArray());
+            }
+            slotGraphs[r + offset] = g;
+            if (privateWeights) {
+                slotWeights[r] = g.params();
+            }
+        }
+    }
+
+    ComputationGraph graph() {
+        return sub;
+    }
+
+    @Override
+    public int slots() {
+        return slotGraphs.length;
+    }
+
+    @Override
+    public boolean privateSlotWeights() {
+        return slotWeights != null;
+    }
+
+    @Override
+    public void loadCurrentWeights(int slot) {
+        slotWeights[slot].assign(sub.params());
+    }
+
+    @Override
+    public long privateWeightBytes() {
+        long b = 0;
+        if (slotWeights != null) {
+            for (INDArray w : slotWeights) {
+                b += w.length() * w.dataType().width();
+            }
+        }
+        return b;
+    }
+
+    private static boolean isOutputLayer(GraphVertex v) {
+        return v.hasLayer() && v.getLayer() instanceof IOutputLayer;
+    }
+
+    @Override
+    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+        ComputationGraph g = slotGraphs[slot];
+        INDArray[] tensors = input.tensors();
+        Map<String, INDArray> env = new HashMap<>();
+        for (int i = 0; i < inNames.size(); i++) {
+            env.put(inNames.get(i), tensors[i]);
+        }
+        INDArray[] in = new INDArray[subInputs.size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = env.get(subInputs.get(i));
+        }
+        g.setInputs(in); // the sub-graph's batch size (used by preprocessors) comes from its inputs or labels
+        if (last) {
+            g.setLabels(input.labels());
+        }
+        inputMasks = input.featureMasks();
+        setCounters(g, iteration, epoch);
+        GraphVertex[] vertices = g.getVertices();
+        for (int idx : g.topologicalSortOrder()) {
+            GraphVertex v = vertices[idx];
+            INDArray out;
+            if (v.isInputVertex()) {
+                out = env.get(v.getVertexName());
+            } else if (isOutputLayer(v)) {
+                continue; // as in ComputationGraph: output layers only get their input; the loss is computed in backward
+            } else {
+                out = v.doForward(true, mgr);
+                env.put(v.getVertexName(), out);
+            }
+            VertexIndices[] consumers = v.getOutputVertices();
+            if (consumers != null) {
+                for (VertexIndices c : consumers) {
+                    vertices[c.getVertexIndex()].setInput(c.getVertexEdgeNumber(), out, mgr);
+                }
+            }
+        }
+        INDArray[] out = new INDArray[outNames.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = env.get(outNames.get(i));
+        }
+        return out;
+    }
+
+    /** Feature masks are not propagated through graphs; the network input masks travel unchanged. */
+    @Override
+    public INDArray[] lastOutputMasks() {
+        return inputMasks;
+    }
+
+    @Override
+    public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+        ComputationGraph g = slotGraphs[slot];
+        GraphVertex[] vertices = g.getVertices();
+        Map<String, INDArray> eps = new HashMap<>();
+        if (!last && outputGradients != null) {
+            for (int i = 0; i < outNames.size(); i++) {
+                if (outputGradients[i] != null) {
+                    eps.put(outNames.get(i), outputGradients[i]);
+                }
+            }
+        }
+        List<String> outputs = g.getConfiguration().getNetworkOutputs();
+        if (last) {
+            for (int j = 0; j < outputs.size(); j++) {
+                ((IOutputLayer) g.getVertex(outputs.get(j)).getLayer()).setLabels(input.labels()[j]);
+            }
+        }
+        saveBeforeBackward();
+        int[] order = g.topologicalSortOrder();
+        for (int i = order.length - 1; i >= 0; i--) {
+            GraphVertex v = vertices[order[i]];
+            if (v.isInputVertex()) {
+                continue;
+            }
+            String name = v.getVertexName();
+            if (!isOutputLayer(v)) {
+                INDArray e = eps.get(name);
+                if (e == null) {
+                    throw new IllegalStateException("no gradient reached the output of vertex \"" + name
+                            + "\": every vertex output must be consumed by a vertex with a gradient");
+                }
+                v.setEpsilon(e);
+            }
+            Pair<Gradient, INDArray[]> p = v.doBackward(false, mgr);
+            if (p.getFirst() != null) {
+                vertexGradients.put(name, p.getFirst());
+            }
+            INDArray[] inputEps = p.getSecond();
+            List<String> ins = vertexInputs.get(name);
+            for (int j = 0; j < ins.size() && inputEps != null && j < inputEps.length; j++) {
+                if (inputEps[j] != null) {
+                    // consumers later in topological order were added first: same summation order as ComputationGraph
+                    eps.merge(ins.get(j), inputEps[j], (sum, e) -> sum.add(e));
+                }
+            }
+        }
+        accumulateAfterBackward();
+        if (last) {
+            double score = 0;
+            for (String o : outputs) {
+                score += ((IOutputLayer) g.getVertex(o).getLayer()).computeScore(0.0, true, mgr);
+            }
+            lastScore = score;
+        }
+        if (first) {
+            return null;
+        }
+        INDArray[] back = new INDArray[inNames.size()];
+        for (int i = 0; i < back.length; i++) {
+            back[i] = eps.get(inNames.get(i));
+        }
+        return back;
+    }
+
+    /** See MultiLayerStage: each backward overwrites the gradient view, so M > 1 backwards are summed aside. */
+    private void saveBeforeBackward() {
+        INDArray flat = sub.getGradientsViewArray();
+        if (backwardsSinceUpdate == 1 && flat != null && flat.length() > 0) {
+            if (accumulated == null) {
+                accumulated = flat.dup();
+            } else {
+                accumulated.assign(flat);
+            }
+        }
+    }
+
+    private void accumulateAfterBackward() {
+        INDArray flat = sub.getGradientsViewArray();
+        if (backwardsSinceUpdate >= 1 && flat != null && flat.length() > 0) {
+            accumulated.addi(flat);
+        }
+        backwardsSinceUpdate++;
+    }
+
+    @Override
+    public double lastScore() {
+        return lastScore;
+    }
+
+    @Override
+    public void update(int iteration, int epoch, int examples) {
+        INDArray flat = sub.getGradientsViewArray();
+        if (flat == null || flat.length() == 0) {
+            backwardsSinceUpdate = 0;
+            return;
+        }
+        if (backwardsSinceUpdate > 1) {
+            flat.assign(accumulated);
+        }
+        setCounters(sub, iteration, epoch);
+        Gradient g = new DefaultGradient(flat);
+        for (Map.Entry<String, Gradient> e : vertexGradients.entrySet()) {
+            for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
+                g.setGradientFor(e.getKey() + "_" + p.getKey(), p.getValue());
+            }
+        }
+        ComputationGraphUpdater updater = sub.getUpdater();
+        updater.update(g, iteration, epoch, examples, mgr);
+        INDArray p = sub.params();
+        p.subi(flat.reshape(p.shape()));
+        for (Layer l : sub.getLayers()) {
+            l.applyConstraints(iteration, epoch);
+        }
+        backwardsSinceUpdate = 0;
+    }
+
+    @Override
+    public void discardGradients() {
+        backwardsSinceUpdate = 0;
+    }
+
+    private static void setCounters(ComputationGraph g, int iteration, int epoch) {
+        g.getConfiguration().setIterationCount(iteration);
+        g.getConfiguration().setEpochCount(epoch);
+        for (Layer l : g.getLayers()) {
+            l.setIterationCount(iteration);
+            l.setEpochCount(epoch);
+        }
+    }
+
+    @Override
+    public INDArray params() {
+        return sub.params();
+    }
+}
