@@ -296,4 +296,9 @@ public final class GraphPipelineModel implements PipelineModel {
     public String toString() {
         return "GraphPipelineModel" + Arrays.toString(partition);
     }
+
+    @Override
+    public void saveCheckpoint(java.io.File file) throws java.io.IOException {
+        org.deeplearning4j.util.ModelSerializer.writeModel(graph, file, true);
+    }
 }
