@@ -16,7 +16,7 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * <p>Graph (B = batch, T = {@link TransformerConfig#contextLength()}, D = modelDim, V = vocabSize):
  * <pre>
  *   tokens [B,T] (token ids as floating point values, cast to int inside)
- *   embed_out = gather(wte, tokens) + wpe                       [B,T,D]
+ *   embed_out = onehot(tokens)·wte + wpe                        [B,T,D]
  *   block{i}: a = x + proj(causalSelfAttention(layerNorm(x)))
  *             block{i}_out = a + mlp(layerNorm(a))               [B,T,D]  (pre-LN, GELU MLP)
  *   logits = layerNorm(block{L-1}_out) · wte^T  (tied)  or  · head_W + head_b   [B,T,V]
@@ -71,8 +71,11 @@ public final class DecoderTransformer {
 
         SDVariable wte = sd.var("wte", init.normal(0.02, c.vocabSize(), d));
         SDVariable wpe = sd.var("wpe", init.normal(0.02, t, d));
-        SDVariable ids = tokens.castTo(DataType.INT);
-        SDVariable tok = sd.gather(wte, ids, 0);                   // [B,T,D]
+        // token embedding as one-hot(tokens) · wte rather than gather: in M2.1 the gather gradient did not
+        // match across micro-batch splits (see SameDiffStageTrainingTest), a matmul gradient does
+        SDVariable ids = sd.reshape(tokens, -1).castTo(DataType.INT);
+        SDVariable onehot = sd.oneHot(ids, c.vocabSize(), -1, 1.0, 0.0, dt);                 // [B*T, V]
+        SDVariable tok = sd.reshape(onehot.mmul(wte), -1, t, d);                            // [B,T,D]
         SDVariable x = sd.math().add(EMBED_OUT, tok, wpe);         // broadcast over B
 
         // causal mask: 0 on and below the diagonal, a large negative number above it
@@ -90,9 +93,9 @@ public final class DecoderTransformer {
             // --- attention ---
             SDVariable ln1 = layerNorm(sd, p + "ln1", x, d, dt);
             SDVariable flat = sd.reshape(ln1, -1, d);                                      // [B*T, D]
-            SDVariable q = heads(sd, projection(sd, init, p + "attn_q", flat, d, d, 0.02), t, h, hd);   // [B*H, T, hd]
-            SDVariable k = heads(sd, projection(sd, init, p + "attn_k", flat, d, d, 0.02), t, h, hd);
-            SDVariable v = heads(sd, projection(sd, init, p + "attn_v", flat, d, d, 0.02), t, h, hd);
+            SDVariable q = heads(sd, projection(sd, init, p + "attn_q", flat, d, d, 0.02, true), t, h, hd);   // [B*H, T, hd]
+            SDVariable k = heads(sd, projection(sd, init, p + "attn_k", flat, d, d, 0.02, false), t, h, hd);
+            SDVariable v = heads(sd, projection(sd, init, p + "attn_v", flat, d, d, 0.02, true), t, h, hd);
             SDVariable scores = sd.mmul(q, k, false, true, false).mul(scale).add(causal);  // [B*H, T, T]
             SDVariable att = sd.nn().softmax(scores, 2);
             SDVariable ctx = sd.mmul(att, v);                                               // [B*H, T, hd]
@@ -175,9 +178,17 @@ public final class DecoderTransformer {
         return sd.nn().layerNorm(prefix, x, g, b, false, 2);
     }
 
-    /** x·W + b with W [in, out] ~ normal(0, std) and b zeros, named prefix_W / prefix_b. */
-    private static SDVariable projection(SameDiff sd, Init init, String prefix, SDVariable x, int in, int out, double std) {
+    /**
+     * x·W (+ b) with W [in, out] ~ normal(0, std) and b zeros, named prefix_W / prefix_b. The key projection
+     * has no bias: softmax over keys is invariant to it, so its gradient is exactly zero (only rounding
+     * noise, which normalising updaters would turn into full-size steps).
+     */
+    private static SDVariable projection(SameDiff sd, Init init, String prefix, SDVariable x, int in, int out, double std,
+                                         boolean bias) {
         SDVariable w = sd.var(prefix + "_W", init.normal(std, in, out));
+        if (!bias) {
+            return x.mmul(w);
+        }
         SDVariable b = sd.var(prefix + "_b", Nd4j.zeros(init.dt, 1, out));
         return x.mmul(w).add(b);
     }
