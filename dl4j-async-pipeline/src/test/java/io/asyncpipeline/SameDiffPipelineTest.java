@@ -1,0 +1,66 @@
+package io.asyncpipeline;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asyncpipeline.model.SameDiffPipelineModel;
+import io.asyncpipeline.transformer.DecoderTransformer;
+import io.asyncpipeline.transformer.TransformerConfig;
+import io.asyncpipeline.updater.DiscountedNadam;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The threaded pipeline executor (GPipe, 4 stage threads) on SameDiff stages equals sd.fit. */
+class SameDiffPipelineTest {
+
+    @Test
+    void gpipeExecutorEqualsFit() {
+        TransformerConfig c = TransformerConfig.builder().vocabSize(9).contextLength(5).modelDim(8).heads(2).layers(4)
+                .mlpDim(12).tiedOutputHead(false).seed(21).dataType(DataType.DOUBLE).build();
+        SameDiff reference = DecoderTransformer.build(c);
+        SameDiff piped = DecoderTransformer.build(c);
+        reference.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(1e-2).build()));
+        DecoderTransformer.prepareForFit(reference);
+        piped.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(1e-2).build()));
+
+        Random r = new Random(3);
+        List<DataSet> data = new ArrayList<>();
+        for (int b = 0; b < 3; b++) {
+            INDArray x = Nd4j.zeros(DataType.DOUBLE, 4, 5);
+            INDArray ids = Nd4j.zeros(DataType.DOUBLE, 4, 5);
+            for (int i = 0; i < 4; i++) {
+                for (int t = 0; t < 5; t++) {
+                    x.putScalar(i, t, r.nextInt(9));
+                    ids.putScalar(i, t, r.nextInt(9));
+                }
+            }
+            data.add(new DataSet(x, DecoderTransformer.oneHot(ids, 9, DataType.DOUBLE)));
+        }
+        for (DataSet d : data) {
+            reference.fit(d);
+        }
+        SameDiffPipelineModel model = SameDiffPipelineModel.split(piped, DecoderTransformer.blockBoundaries(c));
+        PipelineSettings settings = new PipelineSettings(Schedule.GPIPE, 2, new int[4], false, 1L, false, true, 0);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper(model, settings, ds -> { })) {
+            w.fit(new ListDataSetIterator<>(data, 1));
+        }
+        for (SDVariable v : reference.variables()) {
+            if (v.getVariableType() != VariableType.VARIABLE) {
+                continue;
+            }
+            INDArray a = v.getArr();
+            INDArray b = piped.getVariable(v.name()).getArr();
+            double e = a.sub(b).norm2Number().doubleValue() / a.norm2Number().doubleValue();
+            assertTrue(e < 1e-6, v.name() + ": relative difference " + e);
+        }
+    }
+}
