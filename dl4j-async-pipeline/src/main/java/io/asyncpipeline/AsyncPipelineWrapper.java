@@ -279,6 +279,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
 
         private final MultiLayerNetwork net;
         private final ComputationGraph graph;
+        private final org.nd4j.autodiff.samediff.SameDiff sameDiff;
 
         /** @param net an initialised network ({@code net.init()} called) */
         public Builder(MultiLayerNetwork net) {
@@ -287,6 +288,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             }
             this.net = net;
             this.graph = null;
+            this.sameDiff = null;
         }
 
         /** @param graph an initialised graph ({@code graph.init()} called) */
@@ -296,12 +298,28 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             }
             this.net = null;
             this.graph = graph;
+            this.sameDiff = null;
         }
 
         /**
-         * ComputationGraph only: stage boundaries right after these vertices, named in the graph's topological
+         * A SameDiff graph with its {@code TrainingConfig} set ({@code sd.setTrainingConfig}); cut it with
+         * {@link #cutAfter(String...)} at boundary variables. First version: synchronous schedules, or
+         * ASYNC_1F1B without weight stashing (see README).
+         */
+        public Builder(org.nd4j.autodiff.samediff.SameDiff sameDiff) {
+            if (sameDiff == null) {
+                throw new IllegalArgumentException("sameDiff is null");
+            }
+            this.net = null;
+            this.graph = null;
+            this.sameDiff = sameDiff;
+        }
+
+        /**
+         * ComputationGraph: stage boundaries right after these vertices, named in the graph's topological
          * order; {@code n} names make {@code n + 1} stages. Every activation that crosses a boundary (skip
-         * connections included) travels to its consumers, and its gradient back.
+         * connections included) travels to its consumers, and its gradient back. SameDiff: the boundary
+         * variables, first to last (each stage's output is the next stage's input).
          */
         public Builder cutAfter(String... vertexNames) {
             this.cutAfter = vertexNames == null ? null : vertexNames.clone();
@@ -310,6 +328,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
 
         /** Validates the options, cuts the model into stages and returns the wrapper. */
         public AsyncPipelineWrapper build() {
+            if (sameDiff != null) {
+                return SameDiffSetup.build(sameDiff, this);
+            }
             return graph != null ? GraphSetup.build(graph, this) : MultiLayerSetup.build(net, this);
         }
     }

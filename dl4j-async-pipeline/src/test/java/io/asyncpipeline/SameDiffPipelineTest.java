@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -48,9 +50,9 @@ class SameDiffPipelineTest {
         for (DataSet d : data) {
             reference.fit(d);
         }
-        SameDiffPipelineModel model = SameDiffPipelineModel.split(piped, DecoderTransformer.blockBoundaries(c));
-        PipelineSettings settings = new PipelineSettings(Schedule.GPIPE, 2, new int[4], false, 1L, false, true, 0);
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper(model, settings, ds -> { })) {
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).cutAfter(DecoderTransformer.blockBoundaries(c))
+                .schedule(Schedule.GPIPE).microBatches(2).build()) {
+            assertEquals(4, w.partition().length);
             w.fit(new ListDataSetIterator<>(data, 1));
         }
         for (SDVariable v : reference.variables()) {

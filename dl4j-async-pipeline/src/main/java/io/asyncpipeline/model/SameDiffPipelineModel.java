@@ -103,4 +103,11 @@ public final class SameDiffPipelineModel implements PipelineModel {
     public SameDiff graph() {
         return sd;
     }
+
+    /** Not available yet: the stages' optimizer state is not written back into the user's SameDiff. */
+    @Override
+    public void saveCheckpoint(java.io.File file) {
+        throw new UnsupportedOperationException("checkpoints of pipelined SameDiff models are not supported yet: the"
+                + " stages' optimizer state is not written back into the SameDiff; save the variables with sd.save(file, false)");
+    }
 }

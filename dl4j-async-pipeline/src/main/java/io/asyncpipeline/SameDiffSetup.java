@@ -1,0 +1,39 @@
+package io.asyncpipeline;
+
+import io.asyncpipeline.model.SameDiffPipelineModel;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/** Validates builder options against a {@link SameDiff} graph and assembles the wrapper (first version; see README). */
+final class SameDiffSetup {
+
+    private static final long DEFAULT_SEED = 42;
+
+    private SameDiffSetup() {
+    }
+
+    static AsyncPipelineWrapper build(SameDiff sd, PipelineBuilder<?> b) {
+        if (b.cutAfter == null || b.cutAfter.length == 0) {
+            throw new IllegalArgumentException("name the boundary variables of a SameDiff graph with cutAfter(...),"
+                    + " e.g. cutAfter(\"block1_out\", \"block3_out\"); automatic balancing of SameDiff graphs is not implemented yet");
+        }
+        if (b.partition != null) {
+            throw new IllegalArgumentException("partition(...) counts layers or vertices; for SameDiff use cutAfter(variable names)");
+        }
+        if (b.schedule == Schedule.ASYNC_1F1B && b.weightStashing) {
+            throw new IllegalArgumentException("weight stashing is not supported for SameDiff stages yet: use"
+                    + " weightStashing(false) with ASYNC_1F1B, or GPIPE / ONE_F_ONE_B");
+        }
+        if (!b.stageUpdaters.isEmpty() || b.delayAwareMomentum != null || b.pipeMareIterations != null) {
+            throw new IllegalArgumentException("stageUpdater, delayAwareMomentum and pipeMareLearningRate are not supported"
+                    + " for SameDiff stages yet");
+        }
+        int p = b.cutAfter.length + 1;
+        if (b.stages != null && b.stages != p) {
+            throw new IllegalArgumentException("stages(" + b.stages + ") disagrees with cutAfter(...), which makes " + p
+                    + " stages: set only one of them");
+        }
+        PipelineSettings settings = MultiLayerSetup.settings(b, b.seed != null ? b.seed : DEFAULT_SEED, p);
+        SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, b.cutAfter);
+        return new AsyncPipelineWrapper(model, settings, ds -> { });
+    }
+}
