@@ -5,7 +5,6 @@ import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.updater.DiscountedNadam;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 
@@ -34,7 +33,16 @@ public final class PipelineExample {
         DataSetIterator testIt = data.iterator(FashionMnist.Split.TEST, test, FashionMnist.Layout.FLAT, 500, null);
 
         MultiLayerNetwork net = Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(), 3, 512, 42);
-        net.setListeners(new ScoreIterationListener(50));
+        // DL4J listeners run on the last stage's thread; this one prints to stdout (exec:java runs inside
+        // Maven, whose quiet logger would swallow ScoreIterationListener's log lines)
+        net.setListeners(new org.deeplearning4j.optimize.api.BaseTrainingListener() {
+            @Override
+            public void iterationDone(org.deeplearning4j.nn.api.Model model, int iteration, int epoch) {
+                if (iteration % 50 == 0) {
+                    System.out.printf("iteration %4d  epoch %d  loss %.4f%n", iteration, epoch, model.score());
+                }
+            }
+        });
         System.out.printf("Training a 784-512x3-10 MLP on %d Fashion-MNIST images: %s, %d stages, %d epochs%n",
                 train, schedule, stages, epochs);
         try (AsyncPipelineWrapper pipeline = new AsyncPipelineWrapper.Builder(net)
