@@ -27,15 +27,13 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * IUpdater u = DelayCorrectedNesterov.builder().learningRate(0.05).momentum(0.99).build();
  * }</pre>
  */
-public final class DelayCorrectedNesterov implements IUpdater {
+public final class DelayCorrectedNesterov extends BaseRateUpdater {
 
     private static final long serialVersionUID = 1L;
 
     public static final double DEFAULT_LEARNING_RATE = 0.1;
     public static final double DEFAULT_MOMENTUM = 0.99;
 
-    private double learningRate;
-    private ISchedule learningRateSchedule;
     private final double momentum;
     private final ISchedule momentumSchedule;
     /** Fixed δ, or null to use 1 - γ_t. */
@@ -47,17 +45,13 @@ public final class DelayCorrectedNesterov implements IUpdater {
                                    @JsonProperty("momentum") double momentum,
                                    @JsonProperty("momentumSchedule") ISchedule momentumSchedule,
                                    @JsonProperty("discount") Double discount) {
-        if (learningRateSchedule == null) {
-            Checks.positive("learningRate", learningRate);
-        }
+        super(learningRate, learningRateSchedule);
         if (momentumSchedule == null) {
             Checks.unitInterval("momentum", momentum);
         }
         if (discount != null) {
             Checks.discount("discount", discount);
         }
-        this.learningRate = learningRate;
-        this.learningRateSchedule = learningRateSchedule;
         this.momentum = momentum;
         this.momentumSchedule = momentumSchedule;
         this.discount = discount;
@@ -77,7 +71,8 @@ public final class DelayCorrectedNesterov implements IUpdater {
         if (discount != null) {
             b.discount(discount);
         }
-        return learningRateSchedule != null ? b.learningRateSchedule(learningRateSchedule) : b.learningRate(learningRate);
+        return getLearningRateSchedule() != null ? b.learningRateSchedule(getLearningRateSchedule())
+                : b.learningRate(rawLearningRate());
     }
 
     /** Momentum γ_t at this step (from the schedule, if any), checked to lie in [0, 1). */
@@ -107,14 +102,7 @@ public final class DelayCorrectedNesterov implements IUpdater {
         return discount;
     }
 
-    /** The fixed learning rate; NaN when a schedule is set. */
-    public double getLearningRate() {
-        return learningRateSchedule == null ? learningRate : Double.NaN;
-    }
 
-    public ISchedule getLearningRateSchedule() {
-        return learningRateSchedule;
-    }
 
     @Override
     public long stateSize(long numParams) {
@@ -138,40 +126,13 @@ public final class DelayCorrectedNesterov implements IUpdater {
 
     @Override
     public DelayCorrectedNesterov clone() {
-        return new DelayCorrectedNesterov(learningRate,
-                learningRateSchedule == null ? null : learningRateSchedule.clone(),
+        return new DelayCorrectedNesterov(rawLearningRate(), clonedSchedule(),
                 momentum, momentumSchedule == null ? null : momentumSchedule.clone(), discount);
     }
 
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        if (learningRateSchedule != null) {
-            return Checks.scheduled("learningRate", learningRateSchedule.valueAt(iteration, epoch), iteration, false);
-        }
-        return learningRate;
-    }
 
-    @Override
-    public boolean hasLearningRate() {
-        return true;
-    }
 
-    /**
-     * Replaces the learning rate or its schedule. Required by {@link IUpdater} for DL4J's
-     * {@code NetworkUtils.setLearningRate}; the only mutator of this otherwise immutable config.
-     */
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        if (lrSchedule == null) {
-            Checks.positive("learningRate", lr);
-            this.learningRate = lr;
-        }
-        this.learningRateSchedule = lrSchedule;
-    }
 
-    private Object effectiveLearningRate() {
-        return learningRateSchedule != null ? learningRateSchedule : (Object) learningRate;
-    }
 
     private Object effectiveMomentum() {
         return momentumSchedule != null ? momentumSchedule : (Object) momentum;

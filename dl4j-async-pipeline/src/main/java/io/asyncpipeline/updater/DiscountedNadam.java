@@ -31,7 +31,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>Configs are immutable except through {@link #setLrAndSchedule}, which the {@link IUpdater} contract
  * requires for DL4J's {@code setLearningRate}.
  */
-public final class DiscountedNadam implements IUpdater {
+public final class DiscountedNadam extends BaseRateUpdater {
 
     private static final long serialVersionUID = 1L;
 
@@ -41,8 +41,6 @@ public final class DiscountedNadam implements IUpdater {
     public static final double DEFAULT_EPSILON = 1e-8;
     public static final double DEFAULT_MOMENTUM_DECAY = 0.004;
 
-    private double learningRate;
-    private ISchedule learningRateSchedule;
     private final double beta1;
     private final double beta2;
     private final double epsilon;
@@ -55,11 +53,7 @@ public final class DiscountedNadam implements IUpdater {
                             @JsonProperty("beta2") double beta2,
                             @JsonProperty("epsilon") double epsilon,
                             @JsonProperty("momentumDecay") double momentumDecay) {
-        if (learningRateSchedule == null) {
-            Checks.positive("learningRate", learningRate);
-        }
-        this.learningRate = learningRate;
-        this.learningRateSchedule = learningRateSchedule;
+        super(learningRate, learningRateSchedule);
         this.beta1 = Checks.unitInterval("beta1", beta1);
         this.beta2 = Checks.unitInterval("beta2", beta2);
         this.epsilon = Checks.positive("epsilon", epsilon);
@@ -74,7 +68,8 @@ public final class DiscountedNadam implements IUpdater {
     /** A builder that starts from this config's values. */
     public Builder toBuilder() {
         Builder b = new Builder().beta1(beta1).beta2(beta2).epsilon(epsilon).momentumDecay(momentumDecay);
-        return learningRateSchedule != null ? b.learningRateSchedule(learningRateSchedule) : b.learningRate(learningRate);
+        return getLearningRateSchedule() != null ? b.learningRateSchedule(getLearningRateSchedule())
+                : b.learningRate(rawLearningRate());
     }
 
     public double getBeta1() {
@@ -93,14 +88,7 @@ public final class DiscountedNadam implements IUpdater {
         return momentumDecay;
     }
 
-    /** The fixed learning rate; NaN when a schedule is set (see {@link #getLearningRateSchedule()}). */
-    public double getLearningRate() {
-        return learningRateSchedule == null ? learningRate : Double.NaN;
-    }
 
-    public ISchedule getLearningRateSchedule() {
-        return learningRateSchedule;
-    }
 
     /** {@code μ_t = β1 (1 - 0.5 · 0.96^(t ψ))} for step {@code t >= 1}. */
     public double mu(long t) {
@@ -129,38 +117,12 @@ public final class DiscountedNadam implements IUpdater {
 
     @Override
     public DiscountedNadam clone() {
-        return new DiscountedNadam(learningRate,
-                learningRateSchedule == null ? null : learningRateSchedule.clone(),
+        return new DiscountedNadam(rawLearningRate(), clonedSchedule(),
                 beta1, beta2, epsilon, momentumDecay);
     }
 
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        if (learningRateSchedule != null) {
-            return Checks.scheduled("learningRate", learningRateSchedule.valueAt(iteration, epoch), iteration, false);
-        }
-        return learningRate;
-    }
 
-    @Override
-    public boolean hasLearningRate() {
-        return true;
-    }
 
-    /**
-     * Replaces the learning rate or its schedule. Required by {@link IUpdater} for DL4J's
-     * {@code NetworkUtils.setLearningRate}; the only mutator of this otherwise immutable config.
-     */
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        if (lrSchedule == null) {
-            Checks.positive("learningRate", lr);
-        }
-        if (lrSchedule == null) {
-            this.learningRate = lr;
-        }
-        this.learningRateSchedule = lrSchedule;
-    }
 
     @Override
     public boolean equals(Object o) {
@@ -178,9 +140,6 @@ public final class DiscountedNadam implements IUpdater {
         return Objects.hash(effectiveLearningRate(), beta1, beta2, epsilon, momentumDecay);
     }
 
-    private Object effectiveLearningRate() {
-        return learningRateSchedule != null ? learningRateSchedule : (Object) learningRate;
-    }
 
     @Override
     public String toString() {
