@@ -46,8 +46,7 @@ final class GraphStage implements StageComputation {
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     private final Map<String, Gradient> vertexGradients = new java.util.TreeMap<>();
     private INDArray[] inputMasks;
-    private INDArray accumulated;
-    private int backwardsSinceUpdate;
+    private final GradientAccumulator gradients = new GradientAccumulator();
     private double lastScore = Double.NaN;
 
     /**
@@ -184,7 +183,7 @@ final class GraphStage implements StageComputation {
                 ((IOutputLayer) g.getVertex(outputs.get(j)).getLayer()).setLabels(input.labels()[j]);
             }
         }
-        saveBeforeBackward();
+        gradients.beforeBackward(sub.getGradientsViewArray());
         int[] order = g.topologicalSortOrder();
         for (int i = order.length - 1; i >= 0; i--) {
             GraphVertex v = vertices[order[i]];
@@ -213,7 +212,7 @@ final class GraphStage implements StageComputation {
                 }
             }
         }
-        accumulateAfterBackward();
+        gradients.afterBackward(sub.getGradientsViewArray());
         if (last) {
             double score = 0;
             for (String o : outputs) {
@@ -231,25 +230,7 @@ final class GraphStage implements StageComputation {
         return back;
     }
 
-    /** See MultiLayerStage: each backward overwrites the gradient view, so M > 1 backwards are summed aside. */
-    private void saveBeforeBackward() {
-        INDArray flat = sub.getGradientsViewArray();
-        if (backwardsSinceUpdate == 1 && flat != null && flat.length() > 0) {
-            if (accumulated == null) {
-                accumulated = flat.dup();
-            } else {
-                accumulated.assign(flat);
-            }
-        }
-    }
 
-    private void accumulateAfterBackward() {
-        INDArray flat = sub.getGradientsViewArray();
-        if (backwardsSinceUpdate >= 1 && flat != null && flat.length() > 0) {
-            accumulated.addi(flat);
-        }
-        backwardsSinceUpdate++;
-    }
 
     @Override
     public double lastScore() {
@@ -260,12 +241,10 @@ final class GraphStage implements StageComputation {
     public void update(int iteration, int epoch, int examples) {
         INDArray flat = sub.getGradientsViewArray();
         if (flat == null || flat.length() == 0) {
-            backwardsSinceUpdate = 0;
+            gradients.reset();
             return;
         }
-        if (backwardsSinceUpdate > 1) {
-            flat.assign(accumulated);
-        }
+        gradients.sumInto(flat);
         setCounters(sub, iteration, epoch);
         Gradient g = new DefaultGradient(flat);
         for (Map.Entry<String, Gradient> e : vertexGradients.entrySet()) {
@@ -280,12 +259,12 @@ final class GraphStage implements StageComputation {
         for (Layer l : sub.getLayers()) {
             l.applyConstraints(iteration, epoch);
         }
-        backwardsSinceUpdate = 0;
+        gradients.reset();
     }
 
     @Override
     public void discardGradients() {
-        backwardsSinceUpdate = 0;
+        gradients.reset();
     }
 
     private static void setCounters(ComputationGraph g, int iteration, int epoch) {

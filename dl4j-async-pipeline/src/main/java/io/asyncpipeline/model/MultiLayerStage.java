@@ -34,8 +34,7 @@ final class MultiLayerStage implements StageComputation {
     private final boolean last;
     private final LayerWorkspaceMgr mgr;
     private final Map<String, Gradient> layerGradients = new java.util.TreeMap<>();
-    private INDArray accumulated;
-    private int backwardsSinceUpdate;
+    private final GradientAccumulator gradients = new GradientAccumulator();
     private INDArray[] outputMasks;
     private double lastScore = Double.NaN;
 
@@ -161,7 +160,7 @@ final class MultiLayerStage implements StageComputation {
         } else {
             eps = outputGradients[0];
         }
-        saveBeforeBackward();
+        gradients.beforeBackward(sub.getGradientsViewArray());
         for (; i >= 0; i--) {
             try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.BP_WORKING_MEM)) {
                 Pair<Gradient, INDArray> p = layers[i].backpropGradient(eps, mgr);
@@ -173,32 +172,11 @@ final class MultiLayerStage implements StageComputation {
                 }
             }
         }
-        accumulateAfterBackward();
+        gradients.afterBackward(sub.getGradientsViewArray());
         return eps == null ? null : new INDArray[] {eps};
     }
 
-    /**
-     * Gradient accumulation for M > 1 micro-batches per update: DL4J writes each backward's gradient into
-     * the same view, so the first is copied out before the second overwrites it, and later ones are added.
-     */
-    private void saveBeforeBackward() {
-        INDArray flat = sub.getGradientsViewArray();
-        if (backwardsSinceUpdate == 1 && flat != null && flat.length() > 0) {
-            if (accumulated == null) {
-                accumulated = flat.dup();
-            } else {
-                accumulated.assign(flat);
-            }
-        }
-    }
 
-    private void accumulateAfterBackward() {
-        INDArray flat = sub.getGradientsViewArray();
-        if (backwardsSinceUpdate >= 1 && flat != null && flat.length() > 0) {
-            accumulated.addi(flat);
-        }
-        backwardsSinceUpdate++;
-    }
 
     @Override
     public double lastScore() {
@@ -209,12 +187,10 @@ final class MultiLayerStage implements StageComputation {
     public void update(int iteration, int epoch, int examples) {
         INDArray flat = sub.getGradientsViewArray();
         if (flat == null || flat.length() == 0) {
-            backwardsSinceUpdate = 0;
+            gradients.reset();
             return;
         }
-        if (backwardsSinceUpdate > 1) {
-            flat.assign(accumulated);
-        }
+        gradients.sumInto(flat);
         setCounters(layers, iteration, epoch);
         Gradient g = new DefaultGradient(flat);
         for (Map.Entry<String, Gradient> e : layerGradients.entrySet()) {
@@ -229,12 +205,12 @@ final class MultiLayerStage implements StageComputation {
         for (Layer l : layers) {
             l.applyConstraints(iteration, epoch);
         }
-        backwardsSinceUpdate = 0;
+        gradients.reset();
     }
 
     @Override
     public void discardGradients() {
-        backwardsSinceUpdate = 0;
+        gradients.reset();
     }
 
     /** Mask propagation through the stage's preprocessors and layers (as MultiLayerNetwork does for the whole net). */

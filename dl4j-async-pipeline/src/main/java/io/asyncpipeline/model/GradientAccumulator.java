@@ -1,0 +1,49 @@
+package io.asyncpipeline.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Sums a stage's gradients over the backwards of one update (M > 1 micro-batches). DL4J writes every
+ * backward's gradient into the same flat view, so the first one is copied aside before the second
+ * overwrites it, and later ones are added; with a single backward nothing is copied.
+ */
+final class GradientAccumulator {
+
+    private INDArray accumulated;
+    private int backwards;
+
+    /** Call before each backward, with the stage's flat gradient view (may be null or empty). */
+    void beforeBackward(INDArray view) {
+        if (backwards == 1 && hasValues(view)) {
+            if (accumulated == null) {
+                accumulated = view.dup();
+            } else {
+                accumulated.assign(view);
+            }
+        }
+    }
+
+    /** Call after each backward. */
+    void afterBackward(INDArray view) {
+        if (backwards >= 1 && hasValues(view)) {
+            accumulated.addi(view);
+        }
+        backwards++;
+    }
+
+    /** Leaves the summed gradient in {@code view}, ready for the update. */
+    void sumInto(INDArray view) {
+        if (backwards > 1 && hasValues(view)) {
+            view.assign(accumulated);
+        }
+    }
+
+    /** Forgets the backwards since the last update (after an update, or after an aborted run). */
+    void reset() {
+        backwards = 0;
+    }
+
+    private static boolean hasValues(INDArray view) {
+        return view != null && view.length() > 0;
+    }
+}
