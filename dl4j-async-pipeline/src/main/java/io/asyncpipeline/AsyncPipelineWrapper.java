@@ -80,7 +80,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             return;
         }
         fitEpochs(iterator, epochs, () -> prepareIterator(iterator), () -> iterator.reset(),
-                epoch -> new DataSetSource(iterator, perBatch(), epoch, stop, batchCheck));
+                epoch -> new MultiDataSetSource(new MultiDataSetIteratorAdapter(iterator), perBatch(), epoch, stop,
+                        mds -> batchCheck.accept(new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
+                                mds.getFeaturesMaskArray(0), mds.getLabelsMaskArray(0)))));
     }
 
     /** Trains one epoch over {@code iterator} (ComputationGraph models). */

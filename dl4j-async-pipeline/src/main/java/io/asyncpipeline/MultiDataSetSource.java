@@ -6,6 +6,8 @@ import java.util.Deque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
@@ -13,7 +15,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * Feeds the first stage of a graph pipeline from a {@link MultiDataSetIterator}: message tensors are the
  * features in the graph's input order, labels in its output order. Asynchronous schedules take each
  * batch as one micro-batch; synchronous ones split it into M equal micro-batches. A batch that cannot be
- * used ends the stream cleanly and its error is raised after the run (as {@link DataSetSource}).
+ * used ends the stream cleanly, so the pipeline drains with every completed update kept, and the error is
+ * raised after the run. A {@code DataSetIterator} is read through DL4J's {@code MultiDataSetIteratorAdapter}.
  */
 final class MultiDataSetSource implements CountingSource {
 
@@ -83,9 +86,25 @@ final class MultiDataSetSource implements CountingSource {
         }
         INDArray[] out = new INDArray[arrays.length];
         for (int i = 0; i < arrays.length; i++) {
-            out[i] = DataSetSource.rows(arrays[i], from, size);
+            out[i] = rows(arrays[i], from, size);
         }
         return out;
+    }
+
+    /** A detached copy of rows {@code from .. from+size-1} (the iterator may reuse or own its arrays). */
+    private static INDArray rows(INDArray a, long from, int size) {
+        if (a == null) {
+            return null;
+        }
+        if (from == 0 && size == a.size(0)) {
+            return a.dup();
+        }
+        INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
+        idx[0] = NDArrayIndex.interval(from, from + size);
+        for (int d = 1; d < idx.length; d++) {
+            idx[d] = NDArrayIndex.all();
+        }
+        return a.get(idx).dup();
     }
 
     @Override
