@@ -1,7 +1,9 @@
 package io.asyncpipeline;
 
 import io.asyncpipeline.model.SameDiffPipelineModel;
+import java.util.List;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
 
 /** Validates builder options against a {@link SameDiff} graph and assembles the wrapper (first version; see README). */
 final class SameDiffSetup {
@@ -12,6 +14,7 @@ final class SameDiffSetup {
     }
 
     static AsyncPipelineWrapper build(SameDiff sd, PipelineBuilder<?> b) {
+        checkTrainingConfig(sd);
         if (b.cutAfter == null || b.cutAfter.length == 0) {
             throw new IllegalArgumentException("name the boundary variables of a SameDiff graph with cutAfter(...),"
                     + " e.g. cutAfter(\"block1_out\", \"block3_out\"); automatic balancing of SameDiff graphs is not implemented yet");
@@ -35,5 +38,33 @@ final class SameDiffSetup {
         PipelineSettings settings = MultiLayerSetup.settings(b, b.seed != null ? b.seed : DEFAULT_SEED, p);
         SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, b.cutAfter);
         return new AsyncPipelineWrapper(model, settings, ds -> { });
+    }
+
+    /** The graph must carry a TrainingConfig mapping one DataSet feature and one label placeholder, and a loss. */
+    static void checkTrainingConfig(SameDiff sd) {
+        List<String> placeholders = sd.inputs() == null ? List.of() : sd.inputs();
+        TrainingConfig tc = sd.getTrainingConfig();
+        if (tc == null) {
+            throw new IllegalArgumentException("the SameDiff graph has no TrainingConfig: before building the pipeline call"
+                    + " sd.setTrainingConfig(TrainingConfig.builder().updater(new Adam(1e-3)).dataSetFeatureMapping(...)"
+                    + ".dataSetLabelMapping(...).build()) with the graph's placeholders " + placeholders);
+        }
+        check(tc.getDataSetFeatureMapping(), "feature", "dataSetFeatureMapping", placeholders);
+        check(tc.getDataSetLabelMapping(), "label", "dataSetLabelMapping", placeholders);
+        if (sd.getLossVariables() == null || sd.getLossVariables().isEmpty()) {
+            throw new IllegalArgumentException("the SameDiff graph has no loss variable: call sd.setLossVariables(\"loss\")"
+                    + " (or TrainingConfig.builder().minimize(...)) before building the pipeline");
+        }
+    }
+
+    private static void check(List<String> mapping, String what, String setter, List<String> placeholders) {
+        if (mapping == null || mapping.size() != 1) {
+            throw new IllegalArgumentException("the TrainingConfig must map exactly one DataSet " + what + " array to a"
+                    + " placeholder, has " + mapping + ": set " + setter + "(name) to one of " + placeholders);
+        }
+        if (!placeholders.contains(mapping.get(0))) {
+            throw new IllegalArgumentException("the TrainingConfig's " + setter + " names \"" + mapping.get(0) + "\", which"
+                    + " is not a placeholder of the graph; use one of " + placeholders);
+        }
     }
 }

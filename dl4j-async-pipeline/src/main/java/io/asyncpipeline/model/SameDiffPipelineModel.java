@@ -1,22 +1,27 @@
 package io.asyncpipeline.model;
 
 import io.asyncpipeline.stage.StageComputation;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.learning.GradientUpdater;
 
 /**
  * A {@link SameDiff} graph cut at named boundary variables ({@link SameDiffStages}), each stage a
  * {@link SameDiffStage}. Parameters are the user's arrays; the counters are the user's
  * {@link TrainingConfig}'s.
  *
- * <p>Optimizer state: SameDiff M2.1 keeps its per-variable updaters private (no accessor), so the stages
- * keep their own state, created fresh by this model. {@link #pullOptimizerState()} and
- * {@link #pushOptimizerState()} do nothing: a SameDiff graph trained alternately with {@code sd.fit} and
- * the pipeline restarts the optimizer state at each switch.
+ * <p>Optimizer state is the user's SameDiff's: SameDiff keeps one {@link GradientUpdater} per trainable
+ * variable in its updater map ({@link SameDiff#getUpdaterMap()}). {@link #pullOptimizerState()} makes
+ * the stages use those very updater objects (when the graph has trained before, with {@code sd.fit} or a
+ * pipeline, or was loaded with its updater state); {@link #pushOptimizerState()} puts the stages'
+ * updaters into the graph's map. So {@code sd.fit}, {@code sd.save(file, true)} and a later pipeline
+ * all continue from the state the stages built.
  */
 public final class SameDiffPipelineModel implements PipelineModel {
 
@@ -61,12 +66,54 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return p;
     }
 
+    /** The stages adopt the user's graph's updaters (state and all), when the graph has any. */
     @Override
     public void pullOptimizerState() {
+        Map<String, GradientUpdater> own = sd.isInitializedTraining() ? sd.getUpdaterMap() : null;
+        if (own == null) {
+            return;                                 // never trained: the stages' fresh state stands
+        }
+        for (StageComputation c : stages) {
+            Map<String, GradientUpdater> stageUpdaters = ((SameDiffStage) c).updaters();
+            for (Map.Entry<String, GradientUpdater> e : stageUpdaters.entrySet()) {
+                GradientUpdater u = own.get(e.getKey());
+                if (u != null) {
+                    e.setValue(u);
+                }
+            }
+        }
     }
 
+    /** Puts the stages' updaters into the user's graph's updater map (creating the map if need be). */
     @Override
     public void pushOptimizerState() {
+        if (!sd.isInitializedTraining() || sd.getUpdaterMap() == null) {
+            initializeTraining(sd);
+        }
+        Map<String, GradientUpdater> own = sd.getUpdaterMap();
+        for (StageComputation c : stages) {
+            own.putAll(((SameDiffStage) c).updaters());
+        }
+    }
+
+    /**
+     * SameDiff 1.0.0-M2.1 has a public getter for its updater map but no setter, and builds the map only
+     * in the protected {@code initializeTraining()} (called by {@code fit}). No public API creates it
+     * without training a step, so this calls that method by reflection; its entries (freshly initialised
+     * state) are then replaced by the stages' updaters.
+     */
+    private static void initializeTraining(SameDiff sd) {
+        try {
+            Method m = SameDiff.class.getDeclaredMethod("initializeTraining");
+            m.setAccessible(true);
+            m.invoke(sd);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot create the SameDiff updater map (SameDiff.initializeTraining()"
+                    + " is not accessible in this ND4J version); the optimizer state was not written back", e);
+        }
+        if (sd.getUpdaterMap() == null) {
+            throw new IllegalStateException("SameDiff.initializeTraining() created no updater map");
+        }
     }
 
     @Override
@@ -104,10 +151,12 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return sd;
     }
 
-    /** Not available yet: the stages' optimizer state is not written back into the user's SameDiff. */
+    /**
+     * {@code sd.save(file, true)}: variables, updater state (written back after each fit) and the training
+     * config with its counters. Continue with {@code SameDiff.load(file, true)} and a new wrapper.
+     */
     @Override
     public void saveCheckpoint(java.io.File file) {
-        throw new UnsupportedOperationException("checkpoints of pipelined SameDiff models are not supported yet: the"
-                + " stages' optimizer state is not written back into the SameDiff; save the variables with sd.save(file, false)");
+        sd.save(file, true);
     }
 }

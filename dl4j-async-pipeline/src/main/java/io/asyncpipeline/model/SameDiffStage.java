@@ -28,8 +28,8 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * <p>The update mirrors SameDiff's own training step per variable: BEFORE_UPDATER regularization,
  * {@link GradientUpdater#applyUpdater}, POST_UPDATER regularization, then {@code param -= update}
  * (or {@code +=} when the config maximises). Parameters are the user's arrays (shared through
- * {@link SameDiffStages}); the updater state lives in this stage (one {@link GradientUpdater} per variable,
- * laid out as SameDiff lays it out).
+ * {@link SameDiffStages}); the stage holds one {@link GradientUpdater} per variable, laid out as SameDiff
+ * lays it out, which {@link SameDiffPipelineModel} swaps for the user's graph's own updaters when it has any.
  *
  * <p>{@link #params()} is a flattened COPY, not a view: SameDiff's thread-safe array holder does not
  * accept views. It is enough for synchronous schedules; asynchronous weight stashing, which assigns
