@@ -24,7 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * JVM, on Fashion-MNIST: a balanced MLP and a CNN. Prints median samples/s over rounds, the ratios to
  * plain fit, per-stage utilisation, and the timing simulator's prediction from the measured op costs.
  *
- * <pre>./examples/run.sh io.asyncpipeline.examples.PipelineBenchmark [--examples 6144] [--batch 64] [--rounds 3]</pre>
+ * <pre>./examples/run.sh io.asyncpipeline.examples.PipelineBenchmark [--examples 4096] [--batch 64] [--rounds 3]
+ *     [--models mlp,cnn] [--hidden 4] [--stash true]</pre>
  */
 public final class PipelineBenchmark {
 
@@ -41,13 +42,15 @@ public final class PipelineBenchmark {
         int rounds = intArg(args, "--rounds", 3);
         stash = !"false".equals(PipelineExample.stringArg(args, "--stash", "true"));
         String models = PipelineExample.stringArg(args, "--models", "mlp,cnn");
+        int hidden = intArg(args, "--hidden", 4);
         FashionMnist data = new FashionMnist();
         data.requireAvailable();
         DataSet flat = data.load(FashionMnist.Split.TRAIN, examples, FashionMnist.Layout.FLAT);
         System.out.printf("PipelineBenchmark: %d Fashion-MNIST examples, micro-batch %d, P=%d, GPIPE M=%d, %d rounds, %d cores%n",
                 examples, batch, STAGES, M, rounds, Runtime.getRuntime().availableProcessors());
         if (models.contains("mlp")) {
-            run("MLP 784-1024x4-10", () -> Models.mlp(DiscountedNadam.builder().build(), 4, 1024, 1), flat, batch, rounds);
+            run("MLP 784-1024x" + hidden + "-10", () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), flat,
+                    batch, rounds);
         }
         if (models.contains("cnn")) {
             run("CNN conv16-conv32-pool-conv32-conv64-pool-128", () -> Models.cnn(DiscountedNadam.builder().build(), 1), flat, batch, rounds);
