@@ -1,5 +1,8 @@
 package io.asyncpipeline.model;
 
+import java.util.Map;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -41,6 +44,20 @@ final class GradientAccumulator {
     /** Forgets the backwards since the last update (after an update, or after an aborted run). */
     void reset() {
         backwards = 0;
+    }
+
+    /**
+     * The {@link Gradient} DL4J's multi-layer updaters expect: the flat view, plus every parameter's view
+     * keyed {@code "<layer or vertex>_<parameter>"}.
+     */
+    static Gradient byParameter(INDArray flat, Map<String, Gradient> byLayer) {
+        Gradient g = new DefaultGradient(flat);
+        for (Map.Entry<String, Gradient> e : byLayer.entrySet()) {
+            for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
+                g.setGradientFor(e.getKey() + "_" + p.getKey(), p.getValue());
+            }
+        }
+        return g;
     }
 
     private static boolean hasValues(INDArray view) {

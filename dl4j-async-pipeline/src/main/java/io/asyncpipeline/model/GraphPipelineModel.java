@@ -11,7 +11,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -261,35 +260,20 @@ public final class GraphPipelineModel implements PipelineModel {
     public void setCounters(int iteration, int epoch) {
         graph.getConfiguration().setIterationCount(iteration);
         graph.getConfiguration().setEpochCount(epoch);
-        for (org.deeplearning4j.nn.api.Layer l : graph.getLayers()) {
-            l.setIterationCount(iteration);
-            l.setEpochCount(epoch);
-        }
+        Dl4jEvents.setLayerCounters(graph.getLayers(), iteration, epoch);
     }
 
     @Override
     public void reportIteration(int iteration, int epoch, double score) {
         graph.setScore(score);
         graph.getConfiguration().setIterationCount(iteration + 1);
-        for (TrainingListener l : graph.getListeners()) {
-            l.iterationDone(graph, iteration, epoch);
-        }
+        Dl4jEvents.iterationDone(graph, graph.getListeners(), iteration, epoch);
     }
 
-    @Override
-    public List<TrainingListener> listeners() {
-        return new ArrayList<>(graph.getListeners());
-    }
 
     @Override
     public void epochEvent(boolean start) {
-        for (TrainingListener l : graph.getListeners()) {
-            if (start) {
-                l.onEpochStart(graph);
-            } else {
-                l.onEpochEnd(graph);
-            }
-        }
+        Dl4jEvents.epoch(graph, graph.getListeners(), start);
     }
 
     @Override

@@ -1,13 +1,13 @@
 package io.asyncpipeline.model;
 
 import io.asyncpipeline.stage.Message;
+import io.asyncpipeline.stage.SlotWeights;
 import io.asyncpipeline.stage.StageComputation;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -36,7 +36,7 @@ final class GraphStage implements StageComputation {
 
     private final ComputationGraph sub;
     private final ComputationGraph[] slotGraphs;
-    private final INDArray[] slotWeights;
+    private final SlotWeights slotWeights;
     private final boolean first;
     private final boolean last;
     private final List<String> inNames;
@@ -65,7 +65,7 @@ final class GraphStage implements StageComputation {
         sub.initGradientsView();
         int offset = privateWeights ? 0 : 1;
         this.slotGraphs = new ComputationGraph[replicas.size() + offset];
-        this.slotWeights = privateWeights ? new INDArray[replicas.size()] : null;
+        INDArray[] copies = privateWeights ? new INDArray[replicas.size()] : null;
         if (!privateWeights) {
             slotGraphs[0] = sub;
         }
@@ -76,9 +76,10 @@ final class GraphStage implements StageComputation {
             }
             slotGraphs[r + offset] = g;
             if (privateWeights) {
-                slotWeights[r] = g.params();
+                copies[r] = g.params();
             }
         }
+        this.slotWeights = privateWeights ? new SlotWeights(sub.params(), copies) : null;
     }
 
     ComputationGraph graph() {
@@ -90,25 +91,11 @@ final class GraphStage implements StageComputation {
         return slotGraphs.length;
     }
 
-    @Override
-    public boolean privateSlotWeights() {
-        return slotWeights != null;
-    }
+
 
     @Override
-    public void loadCurrentWeights(int slot) {
-        slotWeights[slot].assign(sub.params());
-    }
-
-    @Override
-    public long privateWeightBytes() {
-        long b = 0;
-        if (slotWeights != null) {
-            for (INDArray w : slotWeights) {
-                b += w.length() * w.dataType().width();
-            }
-        }
-        return b;
+    public SlotWeights slotWeights() {
+        return slotWeights;
     }
 
     private static boolean isOutputLayer(GraphVertex v) {
@@ -246,12 +233,7 @@ final class GraphStage implements StageComputation {
         }
         gradients.sumInto(flat);
         setCounters(sub, iteration, epoch);
-        Gradient g = new DefaultGradient(flat);
-        for (Map.Entry<String, Gradient> e : vertexGradients.entrySet()) {
-            for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
-                g.setGradientFor(e.getKey() + "_" + p.getKey(), p.getValue());
-            }
-        }
+        Gradient g = GradientAccumulator.byParameter(flat, vertexGradients);
         ComputationGraphUpdater updater = sub.getUpdater();
         updater.update(g, iteration, epoch, examples, mgr);
         INDArray p = sub.params();
@@ -270,10 +252,7 @@ final class GraphStage implements StageComputation {
     private static void setCounters(ComputationGraph g, int iteration, int epoch) {
         g.getConfiguration().setIterationCount(iteration);
         g.getConfiguration().setEpochCount(epoch);
-        for (Layer l : g.getLayers()) {
-            l.setIterationCount(iteration);
-            l.setEpochCount(epoch);
-        }
+        Dl4jEvents.setLayerCounters(g.getLayers(), iteration, epoch);
     }
 
     @Override

@@ -10,7 +10,6 @@ import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -149,35 +148,20 @@ public final class MultiLayerPipelineModel implements PipelineModel {
     public void setCounters(int iteration, int epoch) {
         net.setIterationCount(iteration);
         net.setEpochCount(epoch);
-        for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
-            l.setIterationCount(iteration);
-            l.setEpochCount(epoch);
-        }
+        Dl4jEvents.setLayerCounters(net.getLayers(), iteration, epoch);
     }
 
     @Override
     public void reportIteration(int iteration, int epoch, double score) {
         net.setScore(score);
         net.setIterationCount(iteration + 1);
-        for (TrainingListener l : net.getListeners()) {
-            l.iterationDone(net, iteration, epoch);
-        }
+        Dl4jEvents.iterationDone(net, net.getListeners(), iteration, epoch);
     }
 
-    @Override
-    public List<TrainingListener> listeners() {
-        return new ArrayList<>(net.getListeners());
-    }
 
     @Override
     public void epochEvent(boolean start) {
-        for (TrainingListener l : net.getListeners()) {
-            if (start) {
-                l.onEpochStart(net);
-            } else {
-                l.onEpochEnd(net);
-            }
-        }
+        Dl4jEvents.epoch(net, net.getListeners(), start);
     }
 
     @Override

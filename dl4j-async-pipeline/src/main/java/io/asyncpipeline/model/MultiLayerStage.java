@@ -1,12 +1,12 @@
 package io.asyncpipeline.model;
 
 import io.asyncpipeline.stage.Message;
+import io.asyncpipeline.stage.SlotWeights;
 import io.asyncpipeline.stage.StageComputation;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
@@ -29,7 +29,7 @@ final class MultiLayerStage implements StageComputation {
     private final MultiLayerNetwork sub;
     private final Layer[] layers;
     private final Layer[][] replicaLayers;
-    private final INDArray[] slotWeights;
+    private final SlotWeights slotWeights;
     private final InputPreProcessor[] preProcessors;
     private final boolean last;
     private final LayerWorkspaceMgr mgr;
@@ -57,7 +57,7 @@ final class MultiLayerStage implements StageComputation {
         sub.initGradientsView();
         int offset = privateWeights ? 0 : 1;
         this.replicaLayers = new Layer[replicas.size() + offset][];
-        this.slotWeights = privateWeights ? new INDArray[replicas.size()] : null;
+        INDArray[] copies = privateWeights ? new INDArray[replicas.size()] : null;
         if (!privateWeights) {
             replicaLayers[0] = layers;
         }
@@ -65,9 +65,10 @@ final class MultiLayerStage implements StageComputation {
             replicas.get(r).setBackpropGradientsViewArray(sub.getGradientsViewArray());
             replicaLayers[r + offset] = replicas.get(r).getLayers();
             if (privateWeights) {
-                slotWeights[r] = replicas.get(r).params();
+                copies[r] = replicas.get(r).params();
             }
         }
+        this.slotWeights = privateWeights ? new SlotWeights(sub.params(), copies) : null;
         this.last = last;
         this.preProcessors = new InputPreProcessor[layers.length];
         for (int i = 0; i < layers.length; i++) {
@@ -81,25 +82,11 @@ final class MultiLayerStage implements StageComputation {
         return replicaLayers.length;
     }
 
-    @Override
-    public boolean privateSlotWeights() {
-        return slotWeights != null;
-    }
+
 
     @Override
-    public void loadCurrentWeights(int slot) {
-        slotWeights[slot].assign(sub.params());
-    }
-
-    @Override
-    public long privateWeightBytes() {
-        long b = 0;
-        if (slotWeights != null) {
-            for (INDArray w : slotWeights) {
-                b += w.length() * w.dataType().width();
-            }
-        }
-        return b;
+    public SlotWeights slotWeights() {
+        return slotWeights;
     }
 
     MultiLayerNetwork network() {
@@ -192,12 +179,7 @@ final class MultiLayerStage implements StageComputation {
         }
         gradients.sumInto(flat);
         setCounters(layers, iteration, epoch);
-        Gradient g = new DefaultGradient(flat);
-        for (Map.Entry<String, Gradient> e : layerGradients.entrySet()) {
-            for (Map.Entry<String, INDArray> p : e.getValue().gradientForVariable().entrySet()) {
-                g.setGradientFor(e.getKey() + "_" + p.getKey(), p.getValue());
-            }
-        }
+        Gradient g = GradientAccumulator.byParameter(flat, layerGradients);
         MultiLayerUpdater updater = (MultiLayerUpdater) sub.getUpdater();
         updater.update(sub, g, iteration, epoch, examples, mgr);
         INDArray p = sub.params();
@@ -233,10 +215,7 @@ final class MultiLayerStage implements StageComputation {
     private void setCounters(Layer[] layers, int iteration, int epoch) {
         sub.setIterationCount(iteration);
         sub.setEpochCount(epoch);
-        for (Layer l : layers) {
-            l.setIterationCount(iteration);
-            l.setEpochCount(epoch);
-        }
+        Dl4jEvents.setLayerCounters(layers, iteration, epoch);
     }
 
     @Override

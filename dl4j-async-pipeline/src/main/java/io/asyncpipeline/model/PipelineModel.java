@@ -2,7 +2,6 @@ package io.asyncpipeline.model;
 
 import io.asyncpipeline.stage.StageComputation;
 import java.util.List;
-import org.deeplearning4j.optimize.api.TrainingListener;
 
 /**
  * A user's model cut into stages. The stages share parameter memory with the user's model, so every
@@ -33,8 +32,6 @@ public interface PipelineModel {
     /** Reports a score and an iteration to the user's model and its listeners (last stage thread). */
     void reportIteration(int iteration, int epoch, double score);
 
-    /** The user's listeners, for epoch callbacks. */
-    List<TrainingListener> listeners();
 
     /** Notifies listeners of an epoch start or end. */
     void epochEvent(boolean start);

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -137,10 +136,6 @@ public final class SameDiffPipelineModel implements PipelineModel {
         config.setIterationCount(iteration + 1);
     }
 
-    @Override
-    public List<TrainingListener> listeners() {
-        return List.of();
-    }
 
     @Override
     public void epochEvent(boolean start) {

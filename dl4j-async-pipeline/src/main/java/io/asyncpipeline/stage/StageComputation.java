@@ -22,21 +22,11 @@ public interface StageComputation {
     int slots();
 
     /**
-     * True when every slot computes with its own copy of the weights, loaded by
-     * {@link #loadCurrentWeights} before each fresh forward. That copy is the stashed weight version
-     * of the slot's micro-batch, so weight stashing needs no swaps.
+     * The slots' private weight copies when every slot computes with its own copy of the weights (weight
+     * stashing without swaps), else null.
      */
-    default boolean privateSlotWeights() {
-        return false;
-    }
-
-    /** Copies the current weights into a slot's private copy (only with {@link #privateSlotWeights()}). */
-    default void loadCurrentWeights(int slot) {
-    }
-
-    /** Bytes of the private slot weight copies (0 without them). */
-    default long privateWeightBytes() {
-        return 0;
+    default SlotWeights slotWeights() {
+        return null;
     }
 
     /**

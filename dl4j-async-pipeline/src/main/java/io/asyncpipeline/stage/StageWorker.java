@@ -3,7 +3,6 @@ package io.asyncpipeline.stage;
 import io.asyncpipeline.metrics.StageMetrics;
 import io.asyncpipeline.schedule.Action;
 import io.asyncpipeline.schedule.ActionType;
-import io.asyncpipeline.transport.Channel;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.transport.HaltedException;
 import java.util.HashMap;
@@ -161,8 +160,8 @@ public final class StageWorker implements Runnable {
         inputs.put(m, in);
         stash.recordForward(m, version);
         long t0 = System.nanoTime();
-        if (computation.privateSlotWeights()) {
-            computation.loadCurrentWeights(slot(m));
+        if (computation.slotWeights() != null) {
+            computation.slotWeights().load(slot(m));
         }
         INDArray[] out = runForward(in);
         metrics.addForward(System.nanoTime() - t0);
@@ -195,7 +194,7 @@ public final class StageWorker implements Runnable {
         int forwardVersion = stash.versionOf(m);
         int useVersion = options.weightStashing() ? forwardVersion : version;
         INDArray current = null;
-        if (useVersion != version && !computation.privateSlotWeights()) {
+        if (useVersion != version && computation.slotWeights() == null) {
             current = computation.params().dup();
             computation.params().assign(stash.copyOf(useVersion));
         }
@@ -237,8 +236,8 @@ public final class StageWorker implements Runnable {
     }
 
     private void update(int step) {
-        if (computation.privateSlotWeights()) {
-            metrics.peakStashBytes(computation.privateWeightBytes() + inputBytes());
+        if (computation.slotWeights() != null) {
+            metrics.peakStashBytes(computation.slotWeights().bytes() + inputBytes());
         } else if (options.weightStashing()) {
             stash.beforeUpdate(version, computation.params());
             metrics.peakStashBytes(stash.peakBytes() + inputBytes());
