@@ -11,6 +11,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -32,13 +33,19 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * lays it out, which {@link SameDiffPipelineModel} swaps for the user's graph's own updaters when it has any.
  *
  * <p>{@link #params()} is a flattened COPY, not a view: SameDiff's thread-safe array holder does not
- * accept views. It is enough for synchronous schedules; asynchronous weight stashing, which assigns
- * into {@code params()}, is not supported by this stage yet.
+ * accept views. Weight stashing therefore goes through {@link #snapshotParams()} (that copy) and
+ * {@link #restoreParams(INDArray)}, which assigns into each trainable variable's own array in
+ * {@link SameDiffStages.Stage#trainableVariables()} order. As the backward recomputes the forward,
+ * {@link #backwardRecomputesForward()} is true and the worker runs no extra forward before it.
+ *
+ * <p>Each stage has its own {@link IUpdater} (the config's, or a per-stage one: {@code stageUpdater},
+ * delay-aware momentum, PipeMare), used for the per-variable updaters and the regularization rate.
  */
 public final class SameDiffStage implements StageComputation {
 
     private final SameDiffStages.Stage stage;
     private final TrainingConfig config;
+    private final IUpdater updater;
     private final SameDiff source;
     private final Map<String, GradientUpdater> updaters = new LinkedHashMap<>();
     private final Map<String, INDArray> accumulated = new LinkedHashMap<>();
@@ -52,8 +59,16 @@ public final class SameDiffStage implements StageComputation {
      *               feature/label placeholder mapping (one feature and one label placeholder)
      */
     public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config) {
+        this(stages, index, config, null);
+    }
+
+    /**
+     * @param updater this stage's updater, or null for {@code config.getUpdater()}
+     */
+    public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config, IUpdater updater) {
         this.stage = stages.stage(index);
         this.config = config;
+        this.updater = updater != null ? updater : config.getUpdater();
         this.source = stages.source();
         for (String v : stage.trainableVariables()) {
             if (stages.sharedVariables().contains(v)) {
@@ -63,7 +78,7 @@ public final class SameDiffStage implements StageComputation {
         }
         this.featureName = single(config.getDataSetFeatureMapping(), "feature");
         this.labelName = single(config.getDataSetLabelMapping(), "label");
-        IUpdater u = config.getUpdater();
+        IUpdater u = this.updater;
         for (String v : stage.trainableVariables()) {
             INDArray arr = source.getVariable(v).getArr();
             long size = u.stateSize(arr.length());
@@ -83,6 +98,11 @@ public final class SameDiffStage implements StageComputation {
 
     public SameDiffStages.Stage stage() {
         return stage;
+    }
+
+    /** This stage's updater configuration. */
+    public IUpdater updaterConfig() {
+        return updater;
     }
 
     /** The per-variable updaters (state of this stage's optimizer). */
@@ -151,7 +171,7 @@ public final class SameDiffStage implements StageComputation {
     @Override
     public void update(int iteration, int epoch, int examples) {
         List<Regularization> regs = config.getRegularization() == null ? List.of() : config.getRegularization();
-        IUpdater u = config.getUpdater();
+        IUpdater u = updater;
         double lr = u.hasLearningRate() ? u.getLearningRate(iteration, epoch) : 1.0;
         for (Map.Entry<String, INDArray> e : accumulated.entrySet()) {
             INDArray grad = e.getValue().divi(examples);
@@ -182,11 +202,42 @@ public final class SameDiffStage implements StageComputation {
     }
 
     @Override
+    public boolean backwardRecomputesForward() {
+        return true;
+    }
+
+    /** {@link #params()} is already a copy. */
+    @Override
+    public INDArray snapshotParams() {
+        return params();
+    }
+
+    /** Assigns {@code flat} (laid out as {@link #params()}) into each trainable variable's own array. */
+    @Override
+    public void restoreParams(INDArray flat) {
+        if (stage.trainableVariables().isEmpty() && flat.length() == 0) {
+            return;
+        }
+        INDArray f = flat.reshape(flat.length());
+        long offset = 0;
+        for (String v : stage.trainableVariables()) {
+            INDArray arr = source.getVariable(v).getArr();
+            long n = arr.length();
+            arr.assign(f.get(NDArrayIndex.interval(offset, offset + n)).reshape('c', arr.shape()));
+            offset += n;
+        }
+        if (offset != f.length()) {
+            throw new IllegalArgumentException("stage " + stage.index() + " has " + offset + " parameters, the copy "
+                    + f.length());
+        }
+    }
+
+    @Override
     public INDArray params() {
         List<INDArray> arrs = new ArrayList<>();
         for (String v : stage.trainableVariables()) {
             arrs.add(source.getVariable(v).getArr());
         }
-        return arrs.isEmpty() ? Nd4j.empty() : Nd4j.toFlattened(arrs);
+        return arrs.isEmpty() ? Nd4j.empty() : Nd4j.toFlattened('c', arrs);
     }
 }

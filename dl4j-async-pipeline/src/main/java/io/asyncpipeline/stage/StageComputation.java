@@ -54,4 +54,27 @@ public interface StageComputation {
 
     /** The stage's parameters as one flat array (a view of the model's parameters). */
     INDArray params();
+
+    /**
+     * A copy of the stage's parameters as one flat array, for weight stashing; {@link #restoreParams}
+     * takes it back. Default: {@code params().dup()}.
+     */
+    default INDArray snapshotParams() {
+        return params().dup();
+    }
+
+    /** Sets the stage's parameters to a {@link #snapshotParams()} copy. Default: {@code params().assign(flat)}. */
+    default void restoreParams(INDArray flat) {
+        params().assign(flat);
+    }
+
+    /**
+     * True when {@link #backward} recomputes the stage's forward itself and ignores the slot state (it
+     * needs only the micro-batch's input and the current weights). The worker then never re-runs
+     * {@link #forward} before a backward; it seeds the random generator for the micro-batch instead, as
+     * it would before that forward.
+     */
+    default boolean backwardRecomputesForward() {
+        return false;
+    }
 }

@@ -195,15 +195,18 @@ public final class StageWorker implements Runnable {
         int useVersion = options.weightStashing() ? forwardVersion : version;
         INDArray current = null;
         if (useVersion != version && computation.slotWeights() == null) {
-            current = computation.params().dup();
-            computation.params().assign(stash.copyOf(useVersion));
+            current = computation.snapshotParams();
+            computation.restoreParams(stash.copyOf(useVersion));
         }
         INDArray[] inputGrads;
         long t0 = System.nanoTime();
         try {
             int savedVersion = version;
             version = useVersion;
-            if (heldMicroBatch[slot(m)] != m || heldVersion[slot(m)] != useVersion) {
+            if (computation.backwardRecomputesForward()) {
+                // the backward recomputes the forward (on the weights loaded above): no forward here
+                Nd4j.getRandom().setSeed(options.seedFor(stage, m));
+            } else if (heldMicroBatch[slot(m)] != m || heldVersion[slot(m)] != useVersion) {
                 long r0 = System.nanoTime();
                 runForward(in);
                 metrics.addRecompute(System.nanoTime() - r0);
@@ -213,7 +216,7 @@ public final class StageWorker implements Runnable {
             inputGrads = computation.backward(in, grad == null ? null : grad.tensors(), slot(m));
         } finally {
             if (current != null) {
-                computation.params().assign(current);
+                computation.restoreParams(current);
             }
             heldMicroBatch[slot(m)] = -1;
         }
@@ -239,7 +242,7 @@ public final class StageWorker implements Runnable {
         if (computation.slotWeights() != null) {
             metrics.peakStashBytes(computation.slotWeights().bytes() + inputBytes());
         } else if (options.weightStashing()) {
-            stash.beforeUpdate(version, computation.params());
+            stash.beforeUpdate(version, computation);
             metrics.peakStashBytes(stash.peakBytes() + inputBytes());
         } else {
             metrics.peakStashBytes(inputBytes());

@@ -31,9 +31,9 @@ final class WeightStash {
     }
 
     /** Before an update moves the weights past {@code version}: copy them if an in-flight micro-batch uses them. */
-    void beforeUpdate(int version, INDArray params) {
+    void beforeUpdate(int version, StageComputation computation) {
         if (versionOfMicroBatch.containsValue(version) && !copies.containsKey(version)) {
-            copies.put(version, params.dup());
+            copies.put(version, computation.snapshotParams());
             long bytes = 0;
             for (INDArray c : copies.values()) {
                 bytes += c.length() * c.dataType().width();
