@@ -168,6 +168,27 @@ final class MultiLayerSetup {
     /** Applies stageUpdater / delay-aware momentum / PipeMare to the layers of each stage (before their updaters exist). */
     static void applyStageUpdaters(List<Layer[]> stageLayers, PipelineBuilder<?> b) {
         int p = stageLayers.size();
+        checkStageOptions(b, p);
+        for (int k = 0; k < p; k++) {
+            int tau = Schedules.delay(k, p);
+            for (Layer l : stageLayers.get(k)) {
+                if (l.conf().getLayer() instanceof BaseLayer bl) {
+                    bl.setIUpdater(adjust(b.stageUpdaters.getOrDefault(k, bl.getIUpdater()), b, tau, p));
+                    if (bl.getBiasUpdater() != null) {
+                        bl.setBiasUpdater(adjust(b.stageUpdaters.getOrDefault(k, bl.getBiasUpdater()), b, tau, p));
+                    }
+                }
+            }
+        }
+    }
+
+    /** True when stageUpdater, delayAwareMomentum or pipeMareLearningRate is set. */
+    static boolean hasStageOptions(PipelineBuilder<?> b) {
+        return !b.stageUpdaters.isEmpty() || b.delayAwareMomentum != null || b.pipeMareIterations != null;
+    }
+
+    /** Validates stageUpdater stage numbers, γ_0 and T_c for a model of {@code p} stages (shared by every model type). */
+    static void checkStageOptions(PipelineBuilder<?> b, int p) {
         for (Integer k : b.stageUpdaters.keySet()) {
             if (k < 0 || k >= p) {
                 throw new IllegalArgumentException("stageUpdater(" + k + ", ...) names a stage that does not exist: stages are 0.."
@@ -183,20 +204,10 @@ final class MultiLayerSetup {
         if (b.pipeMareIterations != null && b.pipeMareIterations < 1) {
             throw new IllegalArgumentException("pipeMareLearningRate(T_c) needs T_c >= 1, got " + b.pipeMareIterations);
         }
-        for (int k = 0; k < p; k++) {
-            int tau = Schedules.delay(k, p);
-            for (Layer l : stageLayers.get(k)) {
-                if (l.conf().getLayer() instanceof BaseLayer bl) {
-                    bl.setIUpdater(adjust(b.stageUpdaters.getOrDefault(k, bl.getIUpdater()), b, tau, p));
-                    if (bl.getBiasUpdater() != null) {
-                        bl.setBiasUpdater(adjust(b.stageUpdaters.getOrDefault(k, bl.getBiasUpdater()), b, tau, p));
-                    }
-                }
-            }
-        }
     }
 
-    private static IUpdater adjust(IUpdater u, PipelineBuilder<?> b, int tau, int p) {
+    /** A copy of {@code u} with delay-aware momentum and PipeMare applied as set, for stage of delay {@code tau}. */
+    static IUpdater adjust(IUpdater u, PipelineBuilder<?> b, int tau, int p) {
         IUpdater out = u.clone();
         if (b.delayAwareMomentum != null) {
             out = StageUpdaters.withMomentum(out, StageUpdaters.delayAwareMomentum(b.delayAwareMomentum, tau, p));

@@ -1,9 +1,11 @@
 package io.asyncpipeline;
 
 import io.asyncpipeline.model.SameDiffPipelineModel;
+import io.asyncpipeline.schedule.Schedules;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /** Validates builder options against a {@link SameDiff} graph and assembles the wrapper (first version; see README). */
 final class SameDiffSetup {
@@ -22,22 +24,32 @@ final class SameDiffSetup {
         if (b.partition != null) {
             throw new IllegalArgumentException("partition(...) counts layers or vertices; for SameDiff use cutAfter(variable names)");
         }
-        if (b.schedule == Schedule.ASYNC_1F1B && b.weightStashing) {
-            throw new IllegalArgumentException("weight stashing is not supported for SameDiff stages yet: use"
-                    + " weightStashing(false) with ASYNC_1F1B, or GPIPE / ONE_F_ONE_B");
-        }
-        if (!b.stageUpdaters.isEmpty() || b.delayAwareMomentum != null || b.pipeMareIterations != null) {
-            throw new IllegalArgumentException("stageUpdater, delayAwareMomentum and pipeMareLearningRate are not supported"
-                    + " for SameDiff stages yet");
-        }
         int p = b.cutAfter.length + 1;
         if (b.stages != null && b.stages != p) {
             throw new IllegalArgumentException("stages(" + b.stages + ") disagrees with cutAfter(...), which makes " + p
                     + " stages: set only one of them");
         }
         PipelineSettings settings = MultiLayerSetup.settings(b, b.seed != null ? b.seed : DEFAULT_SEED, p);
-        SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, b.cutAfter);
+        SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, stageUpdaters(sd, b, p), b.cutAfter);
         return new AsyncPipelineWrapper(model, settings, ds -> { });
+    }
+
+    /**
+     * Per-stage updaters as for a MultiLayerNetwork (method.md §5): stageUpdater(k, ...) replaces the
+     * TrainingConfig's updater on stage k, then delay-aware momentum and PipeMare adjust each stage's
+     * copy. Null (every stage uses the TrainingConfig's updater) when none of these options is set.
+     */
+    private static IUpdater[] stageUpdaters(SameDiff sd, PipelineBuilder<?> b, int p) {
+        MultiLayerSetup.checkStageOptions(b, p);
+        if (!MultiLayerSetup.hasStageOptions(b)) {
+            return null;
+        }
+        IUpdater graphUpdater = sd.getTrainingConfig().getUpdater();
+        IUpdater[] u = new IUpdater[p];
+        for (int k = 0; k < p; k++) {
+            u[k] = MultiLayerSetup.adjust(b.stageUpdaters.getOrDefault(k, graphUpdater), b, Schedules.delay(k, p), p);
+        }
+        return u;
     }
 
     /** The graph must carry a TrainingConfig mapping one DataSet feature and one label placeholder, and a loss. */

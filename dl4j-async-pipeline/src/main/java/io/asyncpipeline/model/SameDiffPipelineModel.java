@@ -3,12 +3,15 @@ package io.asyncpipeline.model;
 import io.asyncpipeline.stage.StageComputation;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * A {@link SameDiff} graph cut at named boundary variables ({@link SameDiffStages}), each stage a
@@ -21,6 +24,14 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * pipeline, or was loaded with its updater state); {@link #pushOptimizerState()} puts the stages'
  * updaters into the graph's map. So {@code sd.fit}, {@code sd.save(file, true)} and a later pipeline
  * all continue from the state the stages built.
+ *
+ * <p>A stage whose updater config differs from the graph's updater's (stageUpdater, delay-aware momentum,
+ * PipeMare) keeps its own {@link GradientUpdater} objects, so it never steps with the graph's config:
+ * the state arrays are copied from the graph's updaters into the stage's when both are of the same class
+ * with the same state keys and shapes (e.g. Adam with another β1), and back after the run into the
+ * graph's own updaters, which keep the graph's config. Where the layout differs (another updater type)
+ * the stage starts from fresh state and the graph's optimizer state is left unchanged, as for a
+ * MultiLayerNetwork.
  */
 public final class SameDiffPipelineModel implements PipelineModel {
 
@@ -29,21 +40,32 @@ public final class SameDiffPipelineModel implements PipelineModel {
     private final SameDiffStages split;
     private final List<StageComputation> stages = new ArrayList<>();
 
-    private SameDiffPipelineModel(SameDiff sd, String[] boundaries) {
+    private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] boundaries) {
         this.sd = sd;
         this.config = sd.getTrainingConfig();
         if (config == null) {
             throw new IllegalArgumentException("the SameDiff graph has no TrainingConfig: call sd.setTrainingConfig first");
         }
         this.split = SameDiffStages.split(sd, boundaries);
+        if (stageUpdaters != null && stageUpdaters.length != split.size()) {
+            throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + split.size() + " stages");
+        }
         for (int i = 0; i < split.size(); i++) {
-            stages.add(new SameDiffStage(split, i, config));
+            stages.add(new SameDiffStage(split, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
         }
     }
 
     /** Cuts {@code sd} (with its training config set) at {@code boundaries}, in graph order. */
     public static SameDiffPipelineModel split(SameDiff sd, String... boundaries) {
-        return new SameDiffPipelineModel(sd, boundaries);
+        return new SameDiffPipelineModel(sd, null, boundaries);
+    }
+
+    /**
+     * As {@link #split(SameDiff, String...)}, with one updater per stage ({@code null}, or a null entry:
+     * the training config's updater).
+     */
+    public static SameDiffPipelineModel split(SameDiff sd, IUpdater[] stageUpdaters, String... boundaries) {
+        return new SameDiffPipelineModel(sd, stageUpdaters, boundaries);
     }
 
     public SameDiffStages stageGraphs() {
@@ -73,14 +95,50 @@ public final class SameDiffPipelineModel implements PipelineModel {
             return;                                 // never trained: the stages' fresh state stands
         }
         for (StageComputation c : stages) {
-            Map<String, GradientUpdater> stageUpdaters = ((SameDiffStage) c).updaters();
-            for (Map.Entry<String, GradientUpdater> e : stageUpdaters.entrySet()) {
+            SameDiffStage stage = (SameDiffStage) c;
+            for (Map.Entry<String, GradientUpdater> e : stage.updaters().entrySet()) {
                 GradientUpdater u = own.get(e.getKey());
-                if (u != null) {
-                    e.setValue(u);
+                if (u == null) {
+                    continue;
+                }
+                if (stage.updaterConfig().equals(u.getConfig())) {
+                    e.setValue(u);                  // same config: use the graph's updater itself
+                } else {
+                    copyState(u, e.getValue());     // own config: the graph's state if it fits, else fresh
                 }
             }
         }
+    }
+
+    /**
+     * Copies the state arrays of {@code from} into {@code to} when both are of the same class with the
+     * same state keys and shapes; returns false (and copies nothing) otherwise.
+     */
+    static boolean copyState(GradientUpdater<?> from, GradientUpdater<?> to) {
+        if (from == to) {
+            return true;
+        }
+        if (from.getClass() != to.getClass()) {
+            return false;
+        }
+        Map<String, INDArray> a = from.getState();
+        Map<String, INDArray> b = to.getState();
+        if (a == null || b == null || !a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, INDArray> e : a.entrySet()) {
+            INDArray target = b.get(e.getKey());
+            if ((e.getValue() == null) != (target == null)
+                    || e.getValue() != null && !Arrays.equals(e.getValue().shape(), target.shape())) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, INDArray> e : a.entrySet()) {
+            if (e.getValue() != null) {
+                b.get(e.getKey()).assign(e.getValue());
+            }
+        }
+        return true;
     }
 
     /** Puts the stages' updaters into the user's graph's updater map (creating the map if need be). */
@@ -91,7 +149,15 @@ public final class SameDiffPipelineModel implements PipelineModel {
         }
         Map<String, GradientUpdater> own = sd.getUpdaterMap();
         for (StageComputation c : stages) {
-            own.putAll(((SameDiffStage) c).updaters());
+            SameDiffStage stage = (SameDiffStage) c;
+            for (Map.Entry<String, GradientUpdater> e : stage.updaters().entrySet()) {
+                GradientUpdater u = own.get(e.getKey());
+                if (u == null || config.getUpdater().equals(stage.updaterConfig())) {
+                    own.put(e.getKey(), e.getValue());
+                } else {
+                    copyState(e.getValue(), u);     // the graph's updater keeps its config; other layouts: unchanged
+                }
+            }
         }
     }
 
