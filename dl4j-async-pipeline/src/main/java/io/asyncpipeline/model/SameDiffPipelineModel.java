@@ -87,7 +87,10 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return p;
     }
 
-    /** The stages adopt the user's graph's updaters (state and all), when the graph has any. */
+    /**
+     * The stages adopt the user's graph's updaters (state and all), when the graph has any; a stage with
+     * another updater config takes a copy of the state instead when the layout matches, else starts fresh.
+     */
     @Override
     public void pullOptimizerState() {
         Map<String, GradientUpdater> own = sd.isInitializedTraining() ? sd.getUpdaterMap() : null;
@@ -141,7 +144,11 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return true;
     }
 
-    /** Puts the stages' updaters into the user's graph's updater map (creating the map if need be). */
+    /**
+     * Puts the stages' updaters into the user's graph's updater map (creating the map if need be); for a
+     * stage with another updater config, copies its state into the graph's own updaters where the layout
+     * matches and leaves the others unchanged.
+     */
     @Override
     public void pushOptimizerState() {
         if (!sd.isInitializedTraining() || sd.getUpdaterMap() == null) {

@@ -9,8 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>A stage has {@link #slots()} activation slots (replicas of its layers that share the parameters).
  * Contract: {@link #backward} on a slot runs on the layer state of that slot's most recent
  * {@link #forward}; the worker re-runs {@code forward} first whenever that state belongs to another
- * micro-batch or to other weights (recomputation). With one slot every backward after an interleaved
- * forward recomputes (least memory); with as many slots as micro-batches in flight none does.
+ * micro-batch or to other weights (recomputation), unless {@link #backwardRecomputesForward()}. With one
+ * slot every backward after an interleaved forward recomputes (least memory); with as many slots as
+ * micro-batches in flight none does.
  * Parameter gradients are summed over the backwards since the last {@link #update}.
  */
 public interface StageComputation {
