@@ -12,6 +12,9 @@ import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.DuplicateToTimeSeriesVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.LastTimeStepVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.ReverseTimeSeriesVertex;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
@@ -157,10 +160,6 @@ final class GraphSetup {
                     + " has " + nOut + " outputs " + graph.getConfiguration().getNetworkOutputs()
                     + ": a DataSetIterator feeds one input and one output; use fit(MultiDataSetIterator)");
         }
-        if (hasMask(mds.getFeaturesMaskArrays()) || hasMask(mds.getLabelsMaskArrays())) {
-            throw new IllegalArgumentException("feature and label masks are not supported for a ComputationGraph pipeline yet:"
-                    + " train without masks, or use a MultiLayerNetwork");
-        }
         long examples = f[0].size(0);
         if (examples == 0) {
             throw new IllegalArgumentException("a batch with 0 examples cannot be trained on");
@@ -169,6 +168,35 @@ final class GraphSetup {
             if (a == null || a.size(0) != examples) {
                 throw new IllegalArgumentException("every feature and label array of a batch needs " + examples
                         + " examples (rows), got " + (a == null ? "null" : Arrays.toString(a.shape())));
+            }
+        }
+        checkMasks(mds.getFeaturesMaskArrays(), nIn, "feature", "inputs", examples);
+        checkMasks(mds.getLabelsMaskArrays(), nOut, "label", "outputs", examples);
+        if (hasMask(mds.getFeaturesMaskArrays())) {
+            for (GraphVertex v : graph.getVertices()) {
+                if (v instanceof LastTimeStepVertex || v instanceof ReverseTimeSeriesVertex
+                        || v instanceof DuplicateToTimeSeriesVertex) {
+                    throw new IllegalArgumentException("vertex \"" + v.getVertexName() + "\" is a " + v.getClass().getSimpleName()
+                            + ", which reads a network input's feature mask directly rather than the mask propagated to it;"
+                            + " a pipeline stage cannot give it that mask. Train without feature masks, or use"
+                            + " the LastTimeStep layer wrapper, which uses the propagated mask");
+                }
+            }
+        }
+    }
+
+    private static void checkMasks(INDArray[] masks, int n, String kind, String what, long examples) {
+        if (masks == null) {
+            return;
+        }
+        if (masks.length != n) {
+            throw new IllegalArgumentException("a batch has " + masks.length + " " + kind + " mask arrays but the graph has "
+                    + n + " " + what + ": give one mask per " + what.substring(0, what.length() - 1) + " (null for none)");
+        }
+        for (INDArray m : masks) {
+            if (m != null && m.size(0) != examples) {
+                throw new IllegalArgumentException("every " + kind + " mask of a batch needs " + examples
+                        + " examples (rows), got " + Arrays.toString(m.shape()));
             }
         }
     }
