@@ -3,6 +3,7 @@ package io.asyncpipeline;
 import io.asyncpipeline.model.GraphPipelineModel;
 import io.asyncpipeline.model.Partitions;
 import io.asyncpipeline.partition.Balancer;
+import io.asyncpipeline.partition.LayerProfiler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,13 +13,18 @@ import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.DuplicateToTimeSeriesVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.LastTimeStepVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.rnn.ReverseTimeSeriesVertex;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /** Validates builder options against a {@link ComputationGraph} and assembles the wrapper. */
 final class GraphSetup {
 
     private static final int DEFAULT_STAGES = 2;
+    private static final int PROFILE_REPEATS = 5;
 
     private GraphSetup() {
     }
@@ -26,10 +32,6 @@ final class GraphSetup {
     static AsyncPipelineWrapper build(ComputationGraph graph, PipelineBuilder<?> b) {
         if (graph.getVertices() == null || graph.params() == null) {
             throw new IllegalArgumentException("the graph is not initialised: call graph.init() before wrapping it");
-        }
-        if (b.profileSample != null) {
-            throw new IllegalArgumentException("profileWith(DataSet) is for MultiLayerNetwork; a ComputationGraph is"
-                    + " balanced by parameter count, or cut where you say with cutAfter(...)");
         }
         checkGraph(graph);
         int[] partition = partition(graph, b);
@@ -60,10 +62,14 @@ final class GraphSetup {
         }
     }
 
-    /** Vertices per stage, from cutAfter(...), partition(...), or balanced by parameter count. */
+    /** Vertices per stage, from cutAfter(...), partition(...), or balanced by measured time (profileWith) or parameter count. */
     static int[] partition(ComputationGraph graph, PipelineBuilder<?> b) {
         List<String> units = GraphPipelineModel.vertexOrder(graph);
         int n = units.size();
+        if ((b.cutAfter != null || b.partition != null) && (b.profileSample != null || b.profileMultiSample != null)) {
+            throw new IllegalArgumentException("profileWith(...) balances stages(P) by measured time; it has no effect with "
+                    + (b.cutAfter != null ? "cutAfter(...)" : "partition(...)") + ", which fixes the cuts: set only one of them");
+        }
         if (b.cutAfter != null) {
             if (b.partition != null) {
                 throw new IllegalArgumentException("set only one of partition(...) and cutAfter(...)");
@@ -98,8 +104,16 @@ final class GraphSetup {
                     + " in topological order, so use at most " + (firstOut + 1) + " stages");
         }
         double[] costs = new double[firstOut + 1];
-        for (int i = 0; i < n; i++) {
-            costs[Math.min(i, firstOut)] += graph.getVertex(units.get(i)).numParams();
+        MultiDataSet sample = profileSample(graph, b);
+        if (sample != null) {
+            int[] groups = new int[firstOut + 1];
+            Arrays.fill(groups, 1);
+            groups[firstOut] = n - firstOut;
+            costs = LayerProfiler.byTime(graph, sample, groups, PROFILE_REPEATS);
+        } else {
+            for (int i = 0; i < n; i++) {
+                costs[Math.min(i, firstOut)] += graph.getVertex(units.get(i)).numParams();
+            }
         }
         int[] sizes = Balancer.balance(costs, p);
         sizes[p - 1] += n - 1 - firstOut;
@@ -141,6 +155,34 @@ final class GraphSetup {
         return sizes;
     }
 
+    /** The profileWith sample as a MultiDataSet, checked against the graph; null without one. */
+    private static MultiDataSet profileSample(ComputationGraph graph, PipelineBuilder<?> b) {
+        MultiDataSet sample = b.profileMultiSample;
+        if (sample == null && b.profileSample != null) {
+            DataSet ds = b.profileSample;
+            sample = new org.nd4j.linalg.dataset.MultiDataSet(ds.getFeatures(), ds.getLabels(), ds.getFeaturesMaskArray(),
+                    ds.getLabelsMaskArray());
+        }
+        if (sample == null) {
+            return null;
+        }
+        List<String> inputs = graph.getConfiguration().getNetworkInputs();
+        List<String> outputs = graph.getConfiguration().getNetworkOutputs();
+        int nf = sample.getFeatures() == null ? 0 : sample.getFeatures().length;
+        int nl = sample.getLabels() == null ? 0 : sample.getLabels().length;
+        if (nf != inputs.size() || nl != outputs.size()) {
+            throw new IllegalArgumentException("profileWith: the sample has " + nf + " feature and " + nl + " label arrays but"
+                    + " the graph has " + inputs.size() + " inputs " + inputs + " and " + outputs.size() + " outputs " + outputs
+                    + ": pass a MultiDataSet with features in input order and labels in output order");
+        }
+        try {
+            checkBatch(graph, sample);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("profileWith: the sample does not fit the graph: " + e.getMessage(), e);
+        }
+        return sample;
+    }
+
     /** Checks one batch against the graph's inputs and outputs. */
     static void checkBatch(ComputationGraph graph, MultiDataSet mds) {
         INDArray[] f = mds.getFeatures();
@@ -157,10 +199,6 @@ final class GraphSetup {
                     + " has " + nOut + " outputs " + graph.getConfiguration().getNetworkOutputs()
                     + ": a DataSetIterator feeds one input and one output; use fit(MultiDataSetIterator)");
         }
-        if (hasMask(mds.getFeaturesMaskArrays()) || hasMask(mds.getLabelsMaskArrays())) {
-            throw new IllegalArgumentException("feature and label masks are not supported for a ComputationGraph pipeline yet:"
-                    + " train without masks, or use a MultiLayerNetwork");
-        }
         long examples = f[0].size(0);
         if (examples == 0) {
             throw new IllegalArgumentException("a batch with 0 examples cannot be trained on");
@@ -169,6 +207,35 @@ final class GraphSetup {
             if (a == null || a.size(0) != examples) {
                 throw new IllegalArgumentException("every feature and label array of a batch needs " + examples
                         + " examples (rows), got " + (a == null ? "null" : Arrays.toString(a.shape())));
+            }
+        }
+        checkMasks(mds.getFeaturesMaskArrays(), nIn, "feature", "inputs", examples);
+        checkMasks(mds.getLabelsMaskArrays(), nOut, "label", "outputs", examples);
+        if (hasMask(mds.getFeaturesMaskArrays())) {
+            for (GraphVertex v : graph.getVertices()) {
+                if (v instanceof LastTimeStepVertex || v instanceof ReverseTimeSeriesVertex
+                        || v instanceof DuplicateToTimeSeriesVertex) {
+                    throw new IllegalArgumentException("vertex \"" + v.getVertexName() + "\" is a " + v.getClass().getSimpleName()
+                            + ", which reads a network input's feature mask directly rather than the mask propagated to it;"
+                            + " a pipeline stage cannot give it that mask. Train without feature masks, or use"
+                            + " the LastTimeStep layer wrapper, which uses the propagated mask");
+                }
+            }
+        }
+    }
+
+    private static void checkMasks(INDArray[] masks, int n, String kind, String what, long examples) {
+        if (masks == null) {
+            return;
+        }
+        if (masks.length != n) {
+            throw new IllegalArgumentException("a batch has " + masks.length + " " + kind + " mask arrays but the graph has "
+                    + n + " " + what + ": give one mask per " + what.substring(0, what.length() - 1) + " (null for none)");
+        }
+        for (INDArray m : masks) {
+            if (m != null && m.size(0) != examples) {
+                throw new IllegalArgumentException("every " + kind + " mask of a batch needs " + examples
+                        + " examples (rows), got " + Arrays.toString(m.shape()));
             }
         }
     }

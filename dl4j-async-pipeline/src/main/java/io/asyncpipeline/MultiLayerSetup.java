@@ -42,6 +42,10 @@ final class MultiLayerSetup {
     }
 
     private static PipelineSettings settings(PipelineBuilder<?> b, MultiLayerNetwork net) {
+        if (b.profileMultiSample != null) {
+            throw new IllegalArgumentException("profileWith(MultiDataSet) is for a ComputationGraph; profile a"
+                    + " MultiLayerNetwork with profileWith(DataSet)");
+        }
         if (b.cutAfter != null) {
             throw new IllegalArgumentException("cutAfter(...) names vertices of a ComputationGraph; for a MultiLayerNetwork"
                     + " use partition(...) (layers per stage) or stages(P)");

@@ -3,6 +3,7 @@ package io.asyncpipeline;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -27,6 +28,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     Integer ndThreadsPerStage;
     long offHeapGcBudget = 1L << 30;
     DataSet profileSample;
+    MultiDataSet profileMultiSample;
     Double delayAwareMomentum;
     Integer pipeMareIterations;
     final Map<Integer, IUpdater> stageUpdaters = new HashMap<>();
@@ -119,9 +121,23 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         return self();
     }
 
-    /** Balance stages by measured per-layer forward+backward time on this sample (else by parameter count). */
+    /**
+     * Balance stages by measured per-layer (per-vertex for a ComputationGraph) forward+backward time on this
+     * sample, else by parameter count. For a graph the DataSet feeds its one input and one output.
+     */
     public B profileWith(DataSet sample) {
         this.profileSample = sample;
+        this.profileMultiSample = null;
+        return self();
+    }
+
+    /**
+     * Balance a ComputationGraph's stages by measured per-vertex forward+backward time on this sample
+     * (features in input order, labels in output order, masks optional), else by parameter count.
+     */
+    public B profileWith(MultiDataSet sample) {
+        this.profileMultiSample = sample;
+        this.profileSample = null;
         return self();
     }
 

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -31,6 +32,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Forward and backward drive the sub-graph's vertices directly ({@code setInput}, {@code doForward},
  * {@code setEpsilon}, {@code doBackward}) without workspaces, so arrays may cross threads; the update
  * runs DL4J's own {@link ComputationGraphUpdater} of the sub-graph.
+ *
+ * <p>Masks: each forward feeds the incoming feature masks through the sub-graph's vertices as
+ * {@code ComputationGraph.setLayerMaskArrays} does, and sends on the masks (and mask states) of its outgoing
+ * tensors; the last stage sets the label masks on its output layers ({@link GraphMasks}).
  */
 final class GraphStage implements StageComputation {
 
@@ -45,7 +50,8 @@ final class GraphStage implements StageComputation {
     private final Map<String, List<String>> vertexInputs;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     private final Map<String, Gradient> vertexGradients = new java.util.TreeMap<>();
-    private INDArray[] inputMasks;
+    private final List<String> outputs;
+    private INDArray[] outputMasks;
     private final GradientAccumulator gradients = new GradientAccumulator();
     private double lastScore = Double.NaN;
 
@@ -62,6 +68,7 @@ final class GraphStage implements StageComputation {
         this.outNames = List.copyOf(outNames);
         this.subInputs = List.copyOf(sub.getConfiguration().getNetworkInputs());
         this.vertexInputs = sub.getConfiguration().getVertexInputs();
+        this.outputs = List.copyOf(sub.getConfiguration().getNetworkOutputs());
         sub.initGradientsView();
         int offset = privateWeights ? 0 : 1;
         this.slotGraphs = new ComputationGraph[replicas.size() + offset];
@@ -118,7 +125,9 @@ final class GraphStage implements StageComputation {
         if (last) {
             g.setLabels(input.labels());
         }
-        inputMasks = input.featureMasks();
+        Map<String, Pair<INDArray, MaskState>> masks = GraphMasks.decode(inNames, input.featureMasks(), first);
+        GraphMasks.propagate(g, masks, last ? input.labelMasks() : null, outputs, input.examples());
+        outputMasks = last ? null : GraphMasks.encode(outNames, masks);
         setCounters(g, iteration, epoch);
         GraphVertex[] vertices = g.getVertices();
         for (int idx : g.topologicalSortOrder()) {
@@ -146,10 +155,10 @@ final class GraphStage implements StageComputation {
         return out;
     }
 
-    /** Feature masks are not propagated through graphs; the network input masks travel unchanged. */
+    /** The masks of the outgoing tensors with their mask states (see {@link GraphMasks}); null without feature masks. */
     @Override
     public INDArray[] lastOutputMasks() {
-        return inputMasks;
+        return outputMasks;
     }
 
     @Override
@@ -164,7 +173,6 @@ final class GraphStage implements StageComputation {
                 }
             }
         }
-        List<String> outputs = g.getConfiguration().getNetworkOutputs();
         if (last) {
             for (int j = 0; j < outputs.size(); j++) {
                 ((IOutputLayer) g.getVertex(outputs.get(j)).getLayer()).setLabels(input.labels()[j]);
@@ -201,6 +209,7 @@ final class GraphStage implements StageComputation {
         }
         gradients.afterBackward(sub.getGradientsViewArray());
         if (last) {
+            GraphMasks.setLabelMasks(g, input.labelMasks(), outputs, true); // as ComputationGraph does before the score
             double score = 0;
             for (String o : outputs) {
                 score += ((IOutputLayer) g.getVertex(o).getLayer()).computeScore(0.0, true, mgr);

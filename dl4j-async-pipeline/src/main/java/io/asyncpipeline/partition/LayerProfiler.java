@@ -1,17 +1,22 @@
 package io.asyncpipeline.partition;
 
+import io.asyncpipeline.model.GraphPipelineModel;
 import io.asyncpipeline.model.MultiLayerPipelineModel;
 import io.asyncpipeline.stage.Message;
 import io.asyncpipeline.stage.StageComputation;
 import java.util.Arrays;
 import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Per-layer cost estimates for {@link Balancer}: measured forward+backward time on a sample batch,
- * or parameter count when no sample is given. Profiling does not change the network's parameters.
+ * Per-unit cost estimates for {@link Balancer}: measured forward+backward time on a sample batch, or
+ * parameter count when no sample is given. A unit is a layer of a {@code MultiLayerNetwork} or a group of
+ * consecutive vertices of a {@code ComputationGraph}; each is profiled as a one-unit pipeline stage, so the
+ * time is that of the stage code the pipeline runs. Profiling does not change the model's parameters.
  */
 public final class LayerProfiler {
 
@@ -29,13 +34,43 @@ public final class LayerProfiler {
 
     /** Median over {@code repeats} runs of each layer's forward+backward time on {@code sample}, in ns. */
     public static double[] byTime(MultiLayerNetwork net, DataSet sample, int repeats) {
-        int n = net.getnLayers();
-        int[] ones = new int[n];
+        int[] ones = new int[net.getnLayers()];
         Arrays.fill(ones, 1);
         List<StageComputation> layers = MultiLayerPipelineModel.split(net, ones).stages();
+        return byTime(layers, new Message(0, 0, (int) sample.getFeatures().size(0), new INDArray[] {sample.getFeatures()},
+                new INDArray[] {sample.getLabels()}, masks(sample.getFeaturesMaskArray()), masks(sample.getLabelsMaskArray())),
+                repeats);
+    }
+
+    /**
+     * Median over {@code repeats} runs of the forward+backward time of each group of vertices on {@code sample},
+     * in ns: group i is the next {@code groups[i]} vertices of {@link GraphPipelineModel#vertexOrder}, and every
+     * network output must be in the last group. {@code sample} must fit the graph (features per input, labels
+     * per output, masks optional).
+     */
+    public static double[] byTime(ComputationGraph graph, MultiDataSet sample, int[] groups, int repeats) {
+        int[] slots = new int[groups.length];
+        Arrays.fill(slots, 1);
+        List<StageComputation> units = GraphPipelineModel.split(graph, groups, slots, new boolean[groups.length]).stages();
+        return byTime(units, new Message(0, 0, (int) sample.getFeatures(0).size(0), sample.getFeatures(), sample.getLabels(),
+                sample.getFeaturesMaskArrays(), sample.getLabelsMaskArrays()), repeats);
+    }
+
+    /**
+     * Median over {@code repeats} runs of each unit's forward+backward time, in ns: the units run as a pipeline of
+     * one-unit stages (one slot each) on the micro-batch {@code first}, forward in order, then backward in reverse.
+     */
+    public static double[] byTime(List<StageComputation> units, Message first, int repeats) {
+        if (repeats < 1) {
+            throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+        }
+        int n = units.size();
         long[][] times = new long[n][repeats];
         for (int r = 0; r < repeats; r++) {
-            profileOnce(layers, sample, times, r);
+            profileOnce(units, first, times, r);
+        }
+        for (StageComputation u : units) {
+            u.discardGradients();
         }
         double[] median = new double[n];
         for (int i = 0; i < n; i++) {
@@ -46,22 +81,21 @@ public final class LayerProfiler {
         return median;
     }
 
-    private static void profileOnce(List<StageComputation> layers, DataSet sample, long[][] times, int r) {
-        int n = layers.size();
+    private static void profileOnce(List<StageComputation> units, Message first, long[][] times, int r) {
+        int n = units.size();
         Message[] inputs = new Message[n];
-        Message msg = new Message(0, 0, (int) sample.getFeatures().size(0), new INDArray[] {sample.getFeatures()},
-                new INDArray[] {sample.getLabels()}, masks(sample.getFeaturesMaskArray()), masks(sample.getLabelsMaskArray()));
+        Message msg = first;
         for (int i = 0; i < n; i++) {
             inputs[i] = msg;
             long t0 = System.nanoTime();
-            INDArray[] out = layers.get(i).forward(msg, 0, 0, 0);
+            INDArray[] out = units.get(i).forward(msg, 0, 0, 0);
             times[i][r] = System.nanoTime() - t0;
-            msg = new Message(0, 0, msg.examples(), out, msg.labels(), layers.get(i).lastOutputMasks(), msg.labelMasks());
+            msg = new Message(0, 0, msg.examples(), out, msg.labels(), units.get(i).lastOutputMasks(), msg.labelMasks());
         }
         INDArray[] grads = null;
         for (int i = n - 1; i >= 0; i--) {
             long t0 = System.nanoTime();
-            grads = layers.get(i).backward(inputs[i], grads, 0);
+            grads = units.get(i).backward(inputs[i], grads, 0);
             times[i][r] += System.nanoTime() - t0;
         }
     }
