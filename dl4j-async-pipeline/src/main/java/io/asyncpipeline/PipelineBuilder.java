@@ -119,7 +119,11 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         return self();
     }
 
-    /** Balance stages by measured per-layer forward+backward time on this sample (else by parameter count). */
+    /**
+     * MultiLayerNetwork: balance stages by measured per-layer forward+backward time on this sample (else by
+     * parameter count). SameDiff: check the sample's feature and label shapes against the placeholders at
+     * {@code build()}, and estimate op costs on it when balancing automatically.
+     */
     public B profileWith(DataSet sample) {
         this.profileSample = sample;
         return self();
