@@ -171,4 +171,18 @@ class SameDiffSetupTest {
         contains(error(bad, "hidden"), "a forward pass of the graph on zeros shaped like its placeholders",
                 "\"in\" [2, 5]", "match what the graph's ops expect");
     }
+
+    @Test
+    void asManyStagesAsCandidateCutsTrain() {
+        TransformerConfig one = C.toBuilder().layers(1).build();
+        SameDiff sd = DecoderTransformer.build(one);
+        sd.setTrainingConfig(DecoderTransformer.trainingConfig(new Sgd(0.1)));
+        int p = SameDiffPartitioner.candidates(sd).size() + 1;     // stages without parameters in the middle too
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).stages(p).schedule(Schedule.GPIPE).microBatches(1)
+                .build()) {
+            w.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(List.of(sample(2, 5, 9)), 1));
+            assertEquals(p, w.partition().length);
+        }
+        assertEquals(1, sd.getTrainingConfig().getIterationCount());
+    }
 }

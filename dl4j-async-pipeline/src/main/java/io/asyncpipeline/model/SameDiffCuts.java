@@ -116,8 +116,9 @@ public final class SameDiffCuts {
     /**
      * The valid cut variables of {@code sd}, first to last: floating point op outputs on the path to the
      * loss (not the loss itself) that are the only tensor crossing a cut after them, with the feature
-     * placeholder read only before and the label placeholder only after, and no trainable variable used on
-     * both sides (pipeline stages own their variables).
+     * placeholder read only before and the label placeholder only after, no trainable variable used on
+     * both sides (pipeline stages own their variables), and at least one trainable variable before (SameDiff
+     * cannot differentiate a first stage without one).
      */
     public static List<String> candidates(SameDiff sd, List<String> losses, String feature, String label) {
         Set<String> ops = lossOps(sd, losses);
@@ -130,7 +131,7 @@ public final class SameDiffCuts {
                         || !var.dataType().isFPType() || !consumedOnLossPath(sd, out, ops)) {
                     continue;
                 }
-                if (crossing(sd, out, losses, feature, label, true) == null) {
+                if (readsTrainable(sd, out) && crossing(sd, out, losses, feature, label, true) == null) {
                     found.add(out);
                     depth.put(out, opsUpstream(sd, out, null).size());
                 }
@@ -139,6 +140,16 @@ public final class SameDiffCuts {
         // graph order: each valid cut is upstream of the next, so it has fewer ops upstream
         found.sort(Comparator.<String>comparingInt(depth::get).thenComparing(n -> n));
         return found;
+    }
+
+    /** Whether a trainable variable is used to compute {@code name} (a first stage without one has nothing to train). */
+    private static boolean readsTrainable(SameDiff sd, String name) {
+        for (String in : inputsOf(sd, opsUpstream(sd, name, null))) {
+            if (sd.getVariable(in).getVariableType() == VariableType.VARIABLE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean consumedOnLossPath(SameDiff sd, String name, Set<String> lossOps) {
