@@ -13,7 +13,6 @@ import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.Variable;
 
 /**
@@ -182,10 +181,5 @@ public final class SameDiffCuts {
         }
         out.add(remaining);
         return out;
-    }
-
-    /** The op, for cost estimates. */
-    public static SameDiffOp op(SameDiff sd, String name) {
-        return sd.getOps().get(name);
     }
 }
