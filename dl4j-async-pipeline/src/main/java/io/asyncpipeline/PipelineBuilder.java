@@ -122,8 +122,10 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     }
 
     /**
-     * Balance stages by measured per-layer (per-vertex for a ComputationGraph) forward+backward time on this
-     * sample, else by parameter count. For a graph the DataSet feeds its one input and one output.
+     * MultiLayerNetwork / ComputationGraph: balance stages by measured per-layer (per-vertex) forward+backward
+     * time on this sample, else by parameter count; for a graph the DataSet feeds its one input and one output.
+     * SameDiff: check the sample's feature and label shapes against the placeholders at {@code build()}, and
+     * estimate op costs on it when balancing automatically.
      */
     public B profileWith(DataSet sample) {
         this.profileSample = sample;

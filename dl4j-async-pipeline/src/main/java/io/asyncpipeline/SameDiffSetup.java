@@ -1,6 +1,7 @@
 package io.asyncpipeline;
 
 import io.asyncpipeline.model.SameDiffPipelineModel;
+import io.asyncpipeline.partition.SameDiffPartitioner;
 import io.asyncpipeline.schedule.Schedules;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -11,27 +12,31 @@ import org.nd4j.linalg.learning.config.IUpdater;
 final class SameDiffSetup {
 
     private static final long DEFAULT_SEED = 42;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SameDiffSetup.class);
 
     private SameDiffSetup() {
     }
 
     static AsyncPipelineWrapper build(SameDiff sd, PipelineBuilder<?> b) {
         checkTrainingConfig(sd);
-        if (b.cutAfter == null || b.cutAfter.length == 0) {
-            throw new IllegalArgumentException("name the boundary variables of a SameDiff graph with cutAfter(...),"
-                    + " e.g. cutAfter(\"block1_out\", \"block3_out\"); automatic balancing of SameDiff graphs is not implemented yet");
-        }
+        SameDiffShapes.checkAtBuild(sd, b.profileSample);
         if (b.partition != null) {
             throw new IllegalArgumentException("partition(...) counts layers or vertices; for SameDiff use cutAfter(variable names)");
         }
-        int p = b.cutAfter.length + 1;
+        String[] cuts = b.cutAfter;
+        if (cuts == null || cuts.length == 0) {     // automatic balancing by estimated op cost
+            SameDiffPartitioner.Plan plan = SameDiffPartitioner.balance(sd, b.stages != null ? b.stages : 2, b.profileSample);
+            LOG.info("SameDiff graph balanced: {}", plan);
+            cuts = plan.cuts().toArray(new String[0]);
+        }
+        int p = cuts.length + 1;
         if (b.stages != null && b.stages != p) {
             throw new IllegalArgumentException("stages(" + b.stages + ") disagrees with cutAfter(...), which makes " + p
                     + " stages: set only one of them");
         }
         PipelineSettings settings = MultiLayerSetup.settings(b, b.seed != null ? b.seed : DEFAULT_SEED, p);
-        SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, stageUpdaters(sd, b, p), b.cutAfter);
-        return new AsyncPipelineWrapper(model, settings, ds -> { });
+        SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, stageUpdaters(sd, b, p), cuts);
+        return new AsyncPipelineWrapper(model, settings, ds -> SameDiffShapes.checkBatch(sd, ds));
     }
 
     /**

@@ -219,4 +219,89 @@ class SameDiffPipelineTest {
             }
         }
     }
+
+    /** 10 single examples read 4 at a time: batches of 4, 4 and 2 examples. */
+    private static ListDataSetIterator<DataSet> tenExamplesByFour(long seed) {
+        List<DataSet> single = new ArrayList<>();
+        for (DataSet d : batches(10, 1, seed)) {
+            single.add(d);
+        }
+        return new ListDataSetIterator<>(single, 4);
+    }
+
+    @Test
+    void smallerLastBatchGpipeOnAutomaticCutsEqualsFit() {
+        TransformerConfig c = tiny(3);
+        SameDiff reference = adamGraph(c);
+        DecoderTransformer.prepareForFit(reference);
+        ListDataSetIterator<DataSet> it = tenExamplesByFour(17);
+        List<Integer> sizes = new ArrayList<>();
+        while (it.hasNext()) {
+            DataSet d = it.next();
+            sizes.add(d.numExamples());
+            reference.fit(d);
+        }
+        assertEquals(List.of(4, 4, 2), sizes);
+        SameDiff piped = adamGraph(c);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).stages(3).schedule(Schedule.GPIPE)
+                .microBatches(2).build()) {
+            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
+            w.fit(tenExamplesByFour(17));
+            assertEquals(10, w.metrics().examples());
+        }
+        assertEquals(3, piped.getTrainingConfig().getIterationCount());
+        double e = worstRelativeDifference(reference, piped);
+        assertTrue(e < 1e-10, "batches 4, 4, 2 (micro-batches of 2, 2, 1): relative difference to sd.fit " + e);
+    }
+
+    @Test
+    void smallerLastBatchAsyncWithoutStashing() {
+        TransformerConfig c = tiny(3);
+        SameDiff[] runs = new SameDiff[2];
+        for (int r = 0; r < 2; r++) {
+            runs[r] = adamGraph(c);
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(runs[r]).stages(3).schedule(Schedule.ASYNC_1F1B)
+                    .weightStashing(false).singleThreadedReplay(r == 1).build()) {
+                w.fit(tenExamplesByFour(19));
+                assertEquals(10, w.metrics().examples());
+                for (int k = 0; k < 3; k++) {
+                    assertEquals(3, w.metrics().stage(k).updates(), "updates on stage " + k);
+                }
+            }
+        }
+        for (SDVariable v : runs[0].variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE) {
+                assertArrayEquals(v.getArr().data().asDouble(), runs[1].getVariable(v.name()).getArr().data().asDouble(), 0.0,
+                        "threaded equals the replay: " + v.name());
+            }
+        }
+        assertTrue(worstRelativeDifference(runs[0], adamGraph(c)) > 1e-4, "training moved the parameters");
+    }
+
+    @Test
+    void firstBatchWithAWrongShapeFailsBeforeAnyUpdate() {
+        TransformerConfig c = tiny(3);
+        SameDiff sd = adamGraph(c);
+        SameDiff untouched = adamGraph(c);
+        List<DataSet> data = new ArrayList<>();
+        data.add(new DataSet(Nd4j.zeros(DataType.DOUBLE, 4, 7), Nd4j.zeros(DataType.DOUBLE, 4, 7, 9)));
+        data.addAll(batches(2, 4, 23));
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).stages(3).schedule(Schedule.GPIPE)
+                .microBatches(2).build()) {
+            String m = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> w.fit(new ListDataSetIterator<>(data, 1))).getMessage();
+            assertTrue(m.contains("a batch's features have shape [4, 7], but placeholder \"tokens\" is declared [-1, 5]")
+                    && m.contains("dimension 1 is 7, expected 5"), m);
+            assertEquals(0, sd.getTrainingConfig().getIterationCount());
+            for (SDVariable v : untouched.variables()) {
+                if (v.getVariableType() == VariableType.VARIABLE) {
+                    assertArrayEquals(v.getArr().data().asDouble(), sd.getVariable(v.name()).getArr().data().asDouble(), 0.0,
+                            "no update was applied to " + v.name());
+                }
+            }
+            // the wrapper is still usable: the good batches train
+            w.fit(new ListDataSetIterator<>(data.subList(1, 3), 1));
+            assertEquals(2, sd.getTrainingConfig().getIterationCount());
+        }
+    }
 }

@@ -62,6 +62,13 @@ final class SameDiffBoundaries {
                         + " used to compute the loss " + losses) + ", so the stage after it would be empty or cut off;"
                         + " cut at an activation upstream of the loss, e.g. " + suggestions(sd, b, losses));
             }
+            String crossing = SameDiffCuts.crossing(sd, b, losses, null, null, false);
+            if (crossing != null) {
+                throw new IllegalArgumentException("Boundary \"" + b + "\" does not separate the graph: " + crossing
+                        + ", so a stage would need an activation the cut does not carry; cut at a single tensor every"
+                        + " path to the loss crosses, e.g. " + suggestions(sd, b, losses,
+                        new HashSet<>(SameDiffCuts.candidates(sd, losses, null, null))));
+            }
         }
         for (int i = 0; i + 1 < boundaries.length; i++) {
             Set<String> upstreamOfNext = ancestors(sd, boundaries[i + 1]);
@@ -103,6 +110,11 @@ final class SameDiffBoundaries {
      * {@code add_27}, are left out), the closest to {@code wanted} first, listed in graph order.
      */
     static String suggestions(SameDiff sd, String wanted, List<String> losses) {
+        return suggestions(sd, wanted, losses, null);
+    }
+
+    /** As {@link #suggestions(SameDiff, String, List)}, among {@code only} (null: all). */
+    static String suggestions(SameDiff sd, String wanted, List<String> losses, Set<String> only) {
         Set<String> upstream = new HashSet<>();
         for (String l : losses) {
             upstream.addAll(ancestors(sd, l));
@@ -112,7 +124,7 @@ final class SameDiffBoundaries {
             String n = e.getKey();
             String op = e.getValue().getOutputOfOp();
             SDVariable v = e.getValue().getVariable();
-            if (op == null || n.equals(op) || n.startsWith(op + ":") || !upstream.contains(n)
+            if (op == null || (only != null && !only.contains(n)) || n.equals(op) || n.startsWith(op + ":") || !upstream.contains(n)
                     || v.getVariableType() != VariableType.ARRAY || v.dataType() == null || !v.dataType().isFPType()) {
                 continue;
             }

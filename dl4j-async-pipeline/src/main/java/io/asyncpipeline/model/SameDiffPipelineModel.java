@@ -68,6 +68,15 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return new SameDiffPipelineModel(sd, stageUpdaters, boundaries);
     }
 
+    /** The boundary variables the graph is cut at, first to last (chosen by the balancer when not named). */
+    public List<String> boundaries() {
+        List<String> b = new ArrayList<>();
+        for (int i = 0; i + 1 < split.size(); i++) {
+            b.add(split.stage(i).outputBoundary());
+        }
+        return b;
+    }
+
     public SameDiffStages stageGraphs() {
         return split;
     }
