@@ -88,8 +88,10 @@ final class PipelineExecutor {
         long wall = System.nanoTime() - t0;
         FailureHandler.Failure f = failures.failure();
         if (f != null) {
-            throw new PipelineException(f.stage(), f.microBatch(), "stage " + f.stage() + " failed at micro-batch "
-                    + f.microBatch() + ": " + f.cause(), f.cause());
+            String what = f.fromSource()
+                    ? "the training iterator failed while stage 0 read micro-batch " + f.microBatch()
+                    : "stage " + f.stage() + " failed at micro-batch " + f.microBatch();
+            throw new PipelineException(f.stage(), f.microBatch(), what + ": " + f.cause(), f.cause());
         }
         return new RunResult(metrics, wall, metrics.get(p - 1).updates());
     }
@@ -156,7 +158,7 @@ final class PipelineExecutor {
                 try {
                     s = workers.get(k).step(false);
                 } catch (Exception | Error e) {
-                    failures.fail(k, workers.get(k).currentMicroBatch(), e);
+                    failures.fail(k, workers.get(k).currentMicroBatch(), e, workers.get(k).readingSource());
                     return;
                 }
                 if (s == StageWorker.Step.DONE) {

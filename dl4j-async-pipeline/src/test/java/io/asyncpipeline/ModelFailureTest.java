@@ -352,7 +352,7 @@ class ModelFailureTest {
         w.close();
     }
 
-    /** The iterator's next() throws for batch 5: stage 0 reports it at the micro-batch it was fetching. */
+    /** The iterator's next() throws for batch 5: the message blames the iterator, at the micro-batch stage 0 was fetching. */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"ASYNC_1F1B,5", "GPIPE,10"})
     void sameDiffSourceErrorStopsEveryStageWithTheIteratorsException(Schedule schedule, int expectedMicroBatch) {
@@ -377,6 +377,8 @@ class ModelFailureTest {
         long caught = System.nanoTime();
 
         assertSame(broken, e.getCause(), "the iterator's exception must be the cause");
+        assertTrue(e.getMessage().contains("the training iterator failed while stage 0 read micro-batch "
+                + expectedMicroBatch), e.getMessage());
         assertStoppedFast(e, caught, thrownAt[0], 0, expectedMicroBatch);
         int it = iterations(sd);
         if (schedule.isSynchronous()) {

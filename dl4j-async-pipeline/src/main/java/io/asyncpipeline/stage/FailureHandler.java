@@ -8,8 +8,11 @@ import io.asyncpipeline.transport.HaltSignal;
  */
 public final class FailureHandler {
 
-    /** A recorded stage failure. */
-    public record Failure(int stage, int microBatch, Throwable cause) {
+    /**
+     * A recorded stage failure; {@code fromSource} when the first stage was reading the micro-batch from the
+     * user's iterator (the iterator, not the model, failed).
+     */
+    public record Failure(int stage, int microBatch, Throwable cause, boolean fromSource) {
     }
 
     private final HaltSignal halt;
@@ -20,9 +23,14 @@ public final class FailureHandler {
     }
 
     /** Records a failure (only the first is kept) and halts the pipeline. */
-    public synchronized void fail(int stage, int microBatch, Throwable cause) {
+    public void fail(int stage, int microBatch, Throwable cause) {
+        fail(stage, microBatch, cause, false);
+    }
+
+    /** Records a failure (only the first is kept) and halts the pipeline. */
+    public synchronized void fail(int stage, int microBatch, Throwable cause, boolean fromSource) {
         if (first == null) {
-            first = new Failure(stage, microBatch, cause);
+            first = new Failure(stage, microBatch, cause, fromSource);
         }
         halt.halt();
     }

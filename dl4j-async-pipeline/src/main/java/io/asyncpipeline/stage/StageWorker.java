@@ -37,6 +37,8 @@ public final class StageWorker implements Runnable {
     private final StageOptions options;
     private final StageMetrics metrics;
     private final FailureHandler failures;
+    /** True while the first stage is inside the user's iterator (so a failure there is the data's, not a layer's). */
+    private volatile boolean readingSource;
     private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
 
     private final Map<Integer, Message> inputs = new HashMap<>();
@@ -74,6 +76,11 @@ public final class StageWorker implements Runnable {
         return stage;
     }
 
+    /** True while this (first) stage is reading from the user's iterator. */
+    public boolean readingSource() {
+        return readingSource;
+    }
+
     /** The micro-batch of the action being (or last) executed, or -1 before the first. */
     public int currentMicroBatch() {
         return currentMicroBatch;
@@ -94,7 +101,7 @@ public final class StageWorker implements Runnable {
             state.set(State.HALTED);
         } catch (Throwable t) {
             state.set(State.FAILED);
-            failures.fail(stage, currentMicroBatch, t);
+            failures.fail(stage, currentMicroBatch, t, readingSource);
         } finally {
             // the stage thread ends here: free its layer working-memory workspaces now, not at some later GC
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
@@ -148,7 +155,14 @@ public final class StageWorker implements Runnable {
 
     private void forward(int m) throws Exception {
         currentMicroBatch = m;
-        Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
+        Message in;
+        if (stage == 0) {
+            readingSource = true;
+            in = links.source().next();
+            readingSource = false;
+        } else {
+            in = links.forwardIn().receive();
+        }
         if (in.isEnd()) {
             end = m;
             if (links.forwardOut() != null) {
