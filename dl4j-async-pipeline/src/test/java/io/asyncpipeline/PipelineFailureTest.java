@@ -43,12 +43,17 @@ import org.nd4j.linalg.learning.config.Adam;
  */
 class PipelineFailureTest {
 
-    private static final Duration HANG_LIMIT = Duration.ofSeconds(90);
+    static final Duration HANG_LIMIT = Duration.ofSeconds(90);
     /** "All stages stop within seconds." */
-    private static final long STOP_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final long STOP_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     @BeforeEach
     void noLeftoverThreads() {
+        startClean();
+    }
+
+    /** No stage thread of an earlier test is alive, and the tripwire has not fired yet. */
+    static void startClean() {
         assertEquals(List.of(), liveStageThreads(), "stage threads left by an earlier test");
         TripwireActivation.LAST.set(null);
     }
