@@ -26,6 +26,8 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * stage, trained for the same number of steps on the same English Europarl character stream with
  *
  * <ul>
+ *   <li>{@code single} — no pipeline: {@code sd.fit} on the unsplit graph in one thread (the reference the
+ *       synchronous schedules must equal);</li>
  *   <li>{@code gpipe} — synchronous GPipe, each batch split into {@code --micro} micro-batches, one update
  *       per batch (the same maths as unsplit {@code sd.fit});</li>
  *   <li>{@code stash} — asynchronous 1F1B with weight stashing and {@link DiscountedNadam} (the paper's
@@ -66,7 +68,8 @@ public final class TransformerComparison {
 
     private static final int EXIT_BAD_ARGS = 1;
     private static final int EXIT_NO_DATA = 2;
-    static final List<String> VARIANTS = List.of("gpipe", "stash", "nostash", "pipedream", "nostash-plain");
+    static final List<String> VARIANTS = List.of("single", "gpipe", "stash", "nostash", "pipedream",
+            "nostash-plain");
 
     private TransformerComparison() {
     }
@@ -175,33 +178,43 @@ public final class TransformerComparison {
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(updater(variant, o), new WeightDecay(0.01, true)));
         AsyncPipelineWrapper.Builder b = new AsyncPipelineWrapper.Builder(sd)
                 .cutAfter(DecoderTransformer.blockBoundaries(c)).seed(o.seed()).singleThreadedReplay(o.replay());
+        if (variant.equals("single")) {
+            DecoderTransformer.prepareForFit(sd);
+            return train(variant, o, text, validation, sd, it -> sd.fit(it, 1));
+        }
         switch (variant) {
             case "gpipe" -> b.schedule(Schedule.GPIPE).microBatches(o.micro());
             case "stash", "pipedream" -> b.schedule(Schedule.ASYNC_1F1B).weightStashing(true);
             case "nostash" -> b.schedule(Schedule.ASYNC_1F1B).weightStashing(false)
                     .delayAwareMomentum(0.9).pipeMareLearningRate(o.pipeMare());
             case "nostash-plain" -> b.schedule(Schedule.ASYNC_1F1B).weightStashing(false);
-            default -> throw new IllegalArgumentException(variant);
+            default -> throw new IllegalArgumentException("unknown variant " + variant);
         }
+        try (AsyncPipelineWrapper w = b.build()) {
+            return train(variant, o, text, validation, sd, w::fit);
+        }
+    }
+
+    /** Trains in chunks of {@code --eval-every} steps with {@code fit}, measuring the validation loss after each. */
+    private static Curve train(String variant, Options o, EuroparlText text, List<DataSet> validation, SameDiff sd,
+                               java.util.function.Consumer<org.nd4j.linalg.dataset.api.iterator.DataSetIterator> fit) {
         List<Integer> at = new ArrayList<>();
         List<Double> loss = new ArrayList<>();
         long nanos = 0;
-        try (AsyncPipelineWrapper w = b.build()) {
-            for (int done = 0; done < o.steps(); ) {
-                int n = Math.min(o.evalEvery(), o.steps() - done);
-                // chunk k's batches depend only on (seed, k): every variant sees the same data
-                List<DataSet> batches = text.trainBatches(n, o.batch(), o.context(), o.seed() * 1_000_003L + done,
-                        DataType.FLOAT);
-                long t0 = System.nanoTime();
-                w.fit(new ListDataSetIterator<>(batches, o.batch()));
-                nanos += System.nanoTime() - t0;
-                done += n;
-                double l = validationLoss(sd, validation);
-                at.add(done);
-                loss.add(l);
-                System.out.printf(Locale.ROOT, "%-13s step %5d  validation loss %.4f  (%.1f s)%n", variant, done, l,
-                        nanos / 1e9);
-            }
+        for (int done = 0; done < o.steps(); ) {
+            int n = Math.min(o.evalEvery(), o.steps() - done);
+            // chunk k's batches depend only on (seed, k): every variant sees the same data
+            List<DataSet> batches = text.trainBatches(n, o.batch(), o.context(), o.seed() * 1_000_003L + done,
+                    DataType.FLOAT);
+            long t0 = System.nanoTime();
+            fit.accept(new ListDataSetIterator<>(batches, 1));      // one DataSet = one step
+            nanos += System.nanoTime() - t0;
+            done += n;
+            double l = validationLoss(sd, validation);
+            at.add(done);
+            loss.add(l);
+            System.out.printf(Locale.ROOT, "%-13s step %5d  validation loss %.6f  (%.1f s training)%n", variant,
+                    done, l, nanos / 1e9);
         }
         return new Curve(variant, at, loss, nanos / 1e9);
     }
