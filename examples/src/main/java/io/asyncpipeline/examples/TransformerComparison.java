@@ -210,11 +210,13 @@ public final class TransformerComparison {
             fit.accept(new ListDataSetIterator<>(batches, 1));      // one DataSet = one step
             nanos += System.nanoTime() - t0;
             done += n;
+            long e0 = System.nanoTime();
             double l = validationLoss(sd, validation);
+            double evalSeconds = (System.nanoTime() - e0) / 1e9;
             at.add(done);
             loss.add(l);
-            System.out.printf(Locale.ROOT, "%-13s step %5d  validation loss %.6f  (%.1f s training)%n", variant,
-                    done, l, nanos / 1e9);
+            System.out.printf(Locale.ROOT, "%-13s step %5d  validation loss %.6f  (%.1f s training, %.1f s evaluation)%n",
+                    variant, done, l, nanos / 1e9, evalSeconds);
         }
         return new Curve(variant, at, loss, nanos / 1e9);
     }
