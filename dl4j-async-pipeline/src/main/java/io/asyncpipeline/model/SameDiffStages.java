@@ -167,9 +167,9 @@ public final class SameDiffStages {
         placeholders.remove(inputName);
         placeholders.remove(gradName);
         if (inputName != null) {
-            g.createGradFunction(inputName);
+            SameDiffGradients.create(g, inputName);
         } else {
-            g.createGradFunction();
+            SameDiffGradients.create(g);
         }
         return new Stage(index, g, in, out, inputName, gradName, List.copyOf(trainable), List.copyOf(placeholders),
                 List.copyOf(opsInStage), stageLosses);

@@ -156,7 +156,7 @@ public final class DecoderTransformer {
      * Call after {@code setTrainingConfig} and before the first {@code fit}.
      */
     public static void prepareForFit(SameDiff sd) {
-        sd.createGradFunction();
+        io.asyncpipeline.model.SameDiffGradients.create(sd);
         sd.getFunction("grad").setEnableCache(false);
     }
 
