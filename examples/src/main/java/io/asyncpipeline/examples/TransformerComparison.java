@@ -190,7 +190,9 @@ public final class TransformerComparison {
             case "nostash-plain" -> b.schedule(Schedule.ASYNC_1F1B).weightStashing(false);
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         }
+        long t0 = System.nanoTime();
         try (AsyncPipelineWrapper w = b.build()) {
+            System.out.printf(Locale.ROOT, "%-13s pipeline built in %.1f s%n", variant, (System.nanoTime() - t0) / 1e9);
             return train(variant, o, text, validation, sd, w::fit);
         }
     }
