@@ -162,8 +162,14 @@ public final class TransformerComparison {
         TransformerConfig c = o.model();
         System.out.printf(Locale.ROOT, "Europarl English: %d documents, %d train / %d validation characters, vocabulary %d%n",
                 text.documents(), text.trainLength(), text.validationLength(), EuroparlText.VOCAB_SIZE);
-        System.out.printf(Locale.ROOT, "model: %s; %d stages (one block each), %d steps of %d windows x %d characters%n",
-                c, o.stages(), o.steps(), o.batch(), o.context());
+        long parameters = 0;
+        for (org.nd4j.autodiff.samediff.SDVariable v : DecoderTransformer.build(c).variables()) {
+            if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE) {
+                parameters += v.getArr().length();
+            }
+        }
+        System.out.printf(Locale.ROOT, "model: %s, %d parameters; %d stages (one block each), %d steps of %d windows x %d"
+                + " characters%n", c, parameters, o.stages(), o.steps(), o.batch(), o.context());
         List<DataSet> validation = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
         List<Curve> curves = new ArrayList<>();
         for (String v : o.variants()) {
