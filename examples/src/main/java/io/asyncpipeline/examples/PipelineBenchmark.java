@@ -5,113 +5,308 @@ import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.metrics.PipelineMetrics;
 import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.model.SameDiffPipelineModel;
 import io.asyncpipeline.schedule.OpCosts;
 import io.asyncpipeline.schedule.Schedules;
 import io.asyncpipeline.schedule.StagePlan;
 import io.asyncpipeline.schedule.TimingSimulator;
+import io.asyncpipeline.transformer.DecoderTransformer;
+import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Throughput of plain {@code net.fit}, GPIPE (M = 4) and ASYNC_1F1B on two stages, side by side in one
- * JVM, on Fashion-MNIST: a balanced MLP and a CNN. Prints median samples/s over rounds, the ratios to
- * plain fit, per-stage utilisation, and the timing simulator's prediction from the measured op costs.
+ * Throughput of plain fit ({@code net.fit} / {@code sd.fit}), GPIPE (M = 4) and ASYNC_1F1B on two stages,
+ * side by side in one JVM: a balanced MLP and a CNN on Fashion-MNIST, and a SameDiff decoder-only
+ * transformer on random token sequences. Prints median examples/s over rounds, the ratios to plain fit,
+ * per-stage utilisation, and the timing simulator's prediction from the measured op costs.
  *
- * <pre>./examples/run.sh io.asyncpipeline.examples.PipelineBenchmark [--examples 4096] [--batch 64] [--rounds 3]
- *     [--models mlp,cnn] [--hidden 4] [--stash true]</pre>
+ * <pre>./examples/run.sh io.asyncpipeline.examples.PipelineBenchmark [--models mlp,cnn,transformer]
+ *     [--examples N] [--batch B] [--rounds 3] [--hidden 4] [--stash true]</pre>
+ *
+ * {@code --examples} and {@code --batch} (examples per micro-batch; GPIPE mini-batches hold M of them) apply
+ * to every selected model; omitted, images default to 6144 / 64 and transformer sequences to
+ * 256 / 8. The transformer ({@link #TRANSFORMER}: vocabulary 96, T = 64, d = 128, 4 heads, 4 blocks,
+ * untied head, FLOAT) is cut by {@code stages(2)} alone (automatic cuts by estimated op cost); an example
+ * is one sequence of T tokens with next-token targets. All three models run by default (the transformer
+ * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN.
  */
 public final class PipelineBenchmark {
 
-    private static final int STAGES = 2;
-    private static final int M = 4;
-    private static boolean stash = true;
+    static final int STAGES = 2;
+    static final int M = 4;
+    static final List<String> MODELS = List.of("mlp", "cnn", "transformer");
+    static final TransformerConfig TRANSFORMER = TransformerConfig.builder().vocabSize(96).contextLength(64).modelDim(128)
+            .heads(4).layers(4).tiedOutputHead(false).dataType(DataType.FLOAT).build();
+    static final long TOKEN_SEED = 7;
 
     private PipelineBenchmark() {
     }
 
-    public static void main(String[] args) {
-        int examples = intArg(args, "--examples", 6144);
-        int batch = intArg(args, "--batch", 64);
-        int rounds = intArg(args, "--rounds", 3);
-        stash = !"false".equals(PipelineExample.stringArg(args, "--stash", "true"));
-        String models = PipelineExample.stringArg(args, "--models", "mlp,cnn");
-        int hidden = intArg(args, "--hidden", 4);
-        FashionMnist data = new FashionMnist();
-        data.requireAvailable();
-        DataSet flat = data.load(FashionMnist.Split.TRAIN, examples, FashionMnist.Layout.FLAT);
-        System.out.printf("PipelineBenchmark: %d Fashion-MNIST examples, micro-batch %d, P=%d, GPIPE M=%d, %d rounds, %d cores%n",
-                examples, batch, STAGES, M, rounds, Runtime.getRuntime().availableProcessors());
-        if (models.contains("mlp")) {
-            run("MLP 784-1024x" + hidden + "-10", () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), flat,
-                    batch, rounds);
+    /** Command-line options; {@code examples} and {@code batch} are null when not given (per-model defaults). */
+    record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash) {
+
+        static Options parse(String[] args) {
+            List<String> models = new ArrayList<>();
+            for (String m : PipelineExample.stringArg(args, "--models", "mlp,cnn,transformer").split(",")) {
+                String name = m.trim().toLowerCase(java.util.Locale.ROOT);
+                if (!MODELS.contains(name)) {
+                    throw new IllegalArgumentException("--models: unknown model '" + m + "', choose from " + MODELS);
+                }
+                if (!models.contains(name)) {
+                    models.add(name);
+                }
+            }
+            String stash = PipelineExample.stringArg(args, "--stash", "true");
+            if (!stash.equals("true") && !stash.equals("false")) {
+                throw new IllegalArgumentException("--stash must be true or false, got " + stash);
+            }
+            Options o = new Options(optionalInt(args, "--examples"), optionalInt(args, "--batch"), intArg(args, "--rounds", 3),
+                    List.copyOf(models), intArg(args, "--hidden", 4), stash.equals("true"));
+            if (o.rounds < 1) {
+                throw new IllegalArgumentException("--rounds must be >= 1, got " + o.rounds);
+            }
+            for (String m : models) {
+                boolean seq = m.equals("transformer");
+                if (o.batch(seq) < 1 || o.examples(seq) < o.batch(seq) * M) {
+                    throw new IllegalArgumentException("need --batch >= 1 and --examples >= batch * M (one GPIPE mini-batch),"
+                            + " got --examples " + o.examples(seq) + " --batch " + o.batch(seq));
+                }
+            }
+            return o;
         }
-        if (models.contains("cnn")) {
-            run("CNN conv16-conv32-pool-conv32-conv64-pool-128", () -> Models.cnn(DiscountedNadam.builder().build(), 1), flat, batch, rounds);
+
+        /** Examples per run: images (6144) or transformer sequences (256) unless {@code --examples} is given. */
+        int examples(boolean sequences) {
+            return examples != null ? examples : sequences ? 256 : 6144;
+        }
+
+        /** Examples per micro-batch: 64 images or 8 sequences unless {@code --batch} is given. */
+        int batch(boolean sequences) {
+            return batch != null ? batch : sequences ? 8 : 64;
         }
     }
 
-    private static void run(String name, Supplier<MultiLayerNetwork> model, DataSet data, int batch, int rounds) {
-        List<DataSet> micro = data.batchBy(batch);
-        List<DataSet> mini = data.batchBy(batch * M);
-        DataSet sample = micro.get(0);
+    /**
+     * A model under test: its label, its plain fit on a list of batches (examples/s, on a fresh model), and a
+     * pipeline builder on a fresh model, already cut.
+     */
+    record Case(String name, ToDoubleFunction<List<DataSet>> plainRate, Supplier<AsyncPipelineWrapper.Builder> pipeline) {
+    }
+
+    /** Median rates of one case; metrics of the last round. */
+    record Result(double plain, double plainMini, double gpipe, double async, PipelineMetrics gpipeMetrics,
+                  PipelineMetrics asyncMetrics) {
+    }
+
+    public static void main(String[] args) {
+        Options o = Options.parse(args);
+        System.out.printf("PipelineBenchmark: P=%d, GPIPE M=%d, %d rounds, stashing %s, %d cores%n", STAGES, M, o.rounds(),
+                o.stash(), Runtime.getRuntime().availableProcessors());
+        DataSet images = null;
+        if (o.models().contains("mlp") || o.models().contains("cnn")) {
+            FashionMnist data = new FashionMnist();
+            data.requireAvailable();
+            images = data.load(FashionMnist.Split.TRAIN, o.examples(false), FashionMnist.Layout.FLAT);
+        }
+        for (String model : o.models()) {
+            switch (model) {
+                case "mlp" -> {
+                    int hidden = o.hidden();
+                    run(multiLayer("MLP 784-1024x" + hidden + "-10",
+                            () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), images.get(0)),
+                            images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o);
+                }
+                case "cnn" -> run(multiLayer("CNN conv16-conv32-pool-conv32-conv64-pool-128",
+                                () -> Models.cnn(DiscountedNadam.builder().build(), 1), images.get(0)),
+                        images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o);
+                case "transformer" -> {
+                    INDArray ids = tokenIds(o.examples(true), TRANSFORMER, TOKEN_SEED);
+                    List<DataSet> micro = sequenceBatches(ids, o.batch(true), TRANSFORMER);
+                    run(transformer(TRANSFORMER, micro.get(0)), micro, sequenceBatches(ids, o.batch(true) * M, TRANSFORMER),
+                            "random token sequences of " + TRANSFORMER.contextLength() + " (seed " + TOKEN_SEED + ")", o);
+                }
+                default -> throw new IllegalStateException(model);
+            }
+        }
+    }
+
+    private static void run(Case c, List<DataSet> micro, List<DataSet> mini, String data, Options o) {
+        Result r = measure(c, micro, mini, o.rounds(), o.stash());
+        report(c.name(), r, micro, mini, data);
+    }
+
+    /** A MultiLayerNetwork, partitioned once by measured layer time on {@code sample}. */
+    static Case multiLayer(String name, Supplier<MultiLayerNetwork> model, DataSet sample) {
         int[] partition;
         try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(model.get()).stages(STAGES).profileWith(sample).build()) {
             partition = probe.partition();
         }
+        return new Case(name + ", partition " + Arrays.toString(partition),
+                batches -> {
+                    MultiLayerNetwork net = model.get();
+                    return timedFit(b -> net.fit(new ListDataSetIterator<>(b, 1)), batches);
+                },
+                () -> new AsyncPipelineWrapper.Builder(model.get()).partition(partition));
+    }
+
+    /**
+     * A {@link DecoderTransformer}, cut once by {@code stages(STAGES)} (automatic cuts, op costs estimated on
+     * {@code sample}); every pipeline reuses those cuts. Plain fit is {@code sd.fit} after
+     * {@link DecoderTransformer#prepareForFit}.
+     */
+    static Case transformer(TransformerConfig c, DataSet sample) {
+        List<String> cuts;
+        int[] ops;
+        try (AsyncPipelineWrapper probe = quietly(() -> new AsyncPipelineWrapper.Builder(sameDiff(c)).stages(STAGES)
+                .profileWith(sample).build())) {
+            cuts = ((SameDiffPipelineModel) probe.pipelineModel()).boundaries();
+            ops = probe.partition();
+        }
+        String[] cutAfter = cuts.toArray(new String[0]);
+        String name = String.format("Transformer V%d T%d d%d h%d L%d untied %s, automatic cut after %s (ops per stage %s)",
+                c.vocabSize(), c.contextLength(), c.modelDim(), c.heads(), c.layers(), c.dataType(), cuts, Arrays.toString(ops));
+        return new Case(name,
+                batches -> {
+                    SameDiff sd = sameDiff(c);
+                    quietly(() -> {
+                        DecoderTransformer.prepareForFit(sd);
+                        return null;
+                    });
+                    return timedFit(b -> sd.fit(new ListDataSetIterator<>(b, 1), 1), batches);
+                },
+                () -> new AsyncPipelineWrapper.Builder(sameDiff(c)).cutAfter(cutAfter));
+    }
+
+    private static SameDiff sameDiff(TransformerConfig c) {
+        SameDiff sd = DecoderTransformer.build(c);
+        sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(3e-4).build()));
+        return sd;
+    }
+
+    /** Token ids [n, T+1] drawn uniformly from the vocabulary with a fixed seed. */
+    static INDArray tokenIds(int n, TransformerConfig c, long seed) {
+        Random rng = new Random(seed);
+        float[] v = new float[n * (c.contextLength() + 1)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = rng.nextInt(c.vocabSize());
+        }
+        return Nd4j.create(v, new long[] {n, c.contextLength() + 1}, DataType.FLOAT);
+    }
+
+    /** Consecutive batches of {@code size} rows: features the first T ids [b,T], labels the next-token one-hot [b,T,V]. */
+    static List<DataSet> sequenceBatches(INDArray ids, int size, TransformerConfig c) {
+        int t = c.contextLength();
+        List<DataSet> out = new ArrayList<>();
+        for (long from = 0; from < ids.size(0); from += size) {
+            INDArray rows = ids.get(NDArrayIndex.interval(from, Math.min(ids.size(0), from + size)), NDArrayIndex.all());
+            INDArray x = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, t)).castTo(c.dataType()).dup();
+            INDArray next = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(1, t + 1));
+            out.add(new DataSet(x, DecoderTransformer.oneHot(next, c.vocabSize(), c.dataType())));
+        }
+        return out;
+    }
+
+    /**
+     * {@code rounds} rounds of: plain fit on the micro-batches and on the mini-batches (M micro-batches each,
+     * the same updates as GPIPE), GPIPE M=4 on the mini-batches, ASYNC_1F1B on the micro-batches; each on a
+     * fresh model after a warm-up on (up to) two batches.
+     */
+    static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash) {
         double[][] rates = new double[4][rounds];
         PipelineMetrics gpipe = null;
         PipelineMetrics async = null;
-        int cores = Runtime.getRuntime().availableProcessors();
         for (int r = 0; r < rounds; r++) {
-            MultiLayerNetwork plain = model.get();
-            Nd4j.getEnvironment().setMaxThreads(cores);
-            Nd4j.getEnvironment().setMaxMasterThreads(cores);
-            plain.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(micro.subList(0, 2), 1));
-            long t0 = System.nanoTime();
-            plain.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(micro, 1));
-            rates[0][r] = data.numExamples() / ((System.nanoTime() - t0) / 1e9);
-            MultiLayerNetwork plainMini = model.get();
-            plainMini.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(mini.subList(0, 1), 1));
-            t0 = System.nanoTime();
-            plainMini.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(mini, 1));
-            rates[3][r] = data.numExamples() / ((System.nanoTime() - t0) / 1e9);
-            gpipe = pipelined(model.get(), partition, Schedule.GPIPE, mini);
-            rates[1][r] = gpipe.throughput();
-            async = pipelined(model.get(), partition, Schedule.ASYNC_1F1B, micro);
-            rates[2][r] = async.throughput();
+            rates[0][r] = c.plainRate().applyAsDouble(micro);
+            rates[1][r] = c.plainRate().applyAsDouble(mini);
+            gpipe = pipelined(c.pipeline().get(), Schedule.GPIPE, mini, stash);
+            rates[2][r] = gpipe.throughput();
+            async = pipelined(c.pipeline().get(), Schedule.ASYNC_1F1B, micro, stash);
+            rates[3][r] = async.throughput();
         }
-        double plainRate = median(rates[0]);
-        System.out.printf("%n== %s, partition %s ==%n", name, Arrays.toString(partition));
-        System.out.printf("%-12s %12s %8s  %s%n", "mode", "samples/s", "ratio", "per-stage utilisation (last round)");
-        System.out.printf("%-12s %12.1f %8.2f   (batch %d: the baseline of ASYNC_1F1B, one update per %d examples)%n",
-                "plain fit", plainRate, 1.0, batch, batch);
-        double miniRate = median(rates[3]);
-        System.out.printf("%-12s %12.1f %8.2f   (batch %d: the baseline of GPIPE, same updates)%n", "plain fit", miniRate,
-                miniRate / plainRate, batch * M);
-        System.out.printf("%-12s %12.1f %8.2f  %s  (ideal M/(M+P-1) = %.1f%%); vs plain fit on its batch: %.2f%n",
-                "GPIPE M=" + M, median(rates[1]), median(rates[1]) / plainRate, utilisation(gpipe),
-                100.0 * M / (M + STAGES - 1), median(rates[1]) / miniRate);
-        System.out.printf("%-12s %12.1f %8.2f  %s%n", "ASYNC_1F1B", median(rates[2]), median(rates[2]) / plainRate,
-                utilisation(async));
-        System.out.printf("simulator (measured op costs): GPIPE %.1f%% vs measured %.1f%%; ASYNC_1F1B %.1f%% vs measured %.1f%%%n",
-                100 * predicted(gpipe, Schedules.gpipe(STAGES, M, mini.size())), 100 * gpipe.meanUtilisation(),
-                100 * predicted(async, Schedules.async1F1B(STAGES, micro.size())), 100 * async.meanUtilisation());
+        return new Result(median(rates[0]), median(rates[1]), median(rates[2]), median(rates[3]), gpipe, async);
     }
 
-    private static PipelineMetrics pipelined(MultiLayerNetwork net, int[] partition, Schedule s, List<DataSet> batches) {
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(partition).schedule(s)
-                .microBatches(M).weightStashing(stash).build()) {
-            w.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(batches.subList(0, 2), 1));
-            w.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(batches, 1));
+    /** Warm-up {@code fit} on the first two batches, then examples/s of {@code fit} on all of them. */
+    static double timedFit(Consumer<List<DataSet>> fit, List<DataSet> batches) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Nd4j.getEnvironment().setMaxThreads(cores);
+        Nd4j.getEnvironment().setMaxMasterThreads(cores);
+        fit.accept(warmUp(batches));
+        long t0 = System.nanoTime();
+        fit.accept(batches);
+        return examples(batches) / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static PipelineMetrics pipelined(AsyncPipelineWrapper.Builder b, Schedule s, List<DataSet> batches, boolean stash) {
+        try (AsyncPipelineWrapper w = quietly(() -> b.schedule(s).microBatches(M).weightStashing(stash).build())) {
+            w.fit(new ListDataSetIterator<>(warmUp(batches), 1));
+            w.fit(new ListDataSetIterator<>(batches, 1));
             return w.metrics();
         }
+    }
+
+    /**
+     * Runs {@code task} with System.out discarded: SameDiff 1.0.0-M2.1 prints a console line per op when it
+     * creates a gradient function ({@code prepareForFit}, and the stage graphs at {@code build()}). Nothing
+     * timed runs in here.
+     */
+    static <T> T quietly(Supplier<T> task) {
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            return task.get();
+        } finally {
+            System.setOut(out);
+        }
+    }
+
+    private static List<DataSet> warmUp(List<DataSet> batches) {
+        return batches.subList(0, Math.min(2, batches.size()));
+    }
+
+    private static long examples(List<DataSet> batches) {
+        long n = 0;
+        for (DataSet d : batches) {
+            n += d.numExamples();
+        }
+        return n;
+    }
+
+    private static void report(String name, Result r, List<DataSet> micro, List<DataSet> mini, String data) {
+        int batch = micro.get(0).numExamples();
+        System.out.printf("%n== %s ==%n   %d %s, micro-batch %d%n", name, examples(micro), data, batch);
+        System.out.printf("%-12s %12s %8s  %s%n", "mode", "examples/s", "ratio", "per-stage utilisation (last round)");
+        System.out.printf("%-12s %12.1f %8.2f   (batch %d: the baseline of ASYNC_1F1B, one update per %d examples)%n",
+                "plain fit", r.plain(), 1.0, batch, batch);
+        System.out.printf("%-12s %12.1f %8.2f   (batch %d: the baseline of GPIPE, same updates)%n", "plain fit", r.plainMini(),
+                r.plainMini() / r.plain(), batch * M);
+        System.out.printf("%-12s %12.1f %8.2f  %s  (ideal M/(M+P-1) = %.1f%%); vs plain fit on its batch: %.2f%n",
+                "GPIPE M=" + M, r.gpipe(), r.gpipe() / r.plain(), utilisation(r.gpipeMetrics()),
+                100.0 * M / (M + STAGES - 1), r.gpipe() / r.plainMini());
+        System.out.printf("%-12s %12.1f %8.2f  %s%n", "ASYNC_1F1B", r.async(), r.async() / r.plain(),
+                utilisation(r.asyncMetrics()));
+        System.out.printf("simulator (measured op costs): GPIPE %.1f%% vs measured %.1f%%; ASYNC_1F1B %.1f%% vs measured %.1f%%%n",
+                100 * predicted(r.gpipeMetrics(), Schedules.gpipe(STAGES, M, mini.size())),
+                100 * r.gpipeMetrics().meanUtilisation(),
+                100 * predicted(r.asyncMetrics(), Schedules.async1F1B(STAGES, micro.size())),
+                100 * r.asyncMetrics().meanUtilisation());
     }
 
     /** Mean utilisation the simulator predicts from the run's measured mean op costs per stage. */
@@ -137,18 +332,23 @@ public final class PipelineBenchmark {
         return String.join(", ", parts);
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     static int intArg(String[] args, String name, int dflt) {
+        Integer v = optionalInt(args, name);
+        return v != null ? v : dflt;
+    }
+
+    private static Integer optionalInt(String[] args, String name) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return Integer.parseInt(args[i + 1]);
             }
         }
-        return dflt;
+        return null;
     }
 }
