@@ -306,8 +306,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         /**
          * A SameDiff graph with its {@code TrainingConfig} set ({@code sd.setTrainingConfig}); cut it with
          * {@link #cutAfter(String...)} at boundary variables, or give {@code stages(P)} only to cut it where the
-         * estimated op costs balance ({@link io.asyncpipeline.partition.SameDiffPartitioner}). First version:
-         * synchronous schedules, or ASYNC_1F1B without weight stashing (see README).
+         * estimated op costs balance ({@link io.asyncpipeline.partition.SameDiffPartitioner}). Every schedule
+         * works, ASYNC_1F1B with and without weight stashing; see the README for the limits (no masks, no
+         * variable shared by two stages).
          */
         public Builder(org.nd4j.autodiff.samediff.SameDiff sameDiff) {
             if (sameDiff == null) {

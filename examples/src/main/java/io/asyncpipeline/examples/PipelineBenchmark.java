@@ -13,8 +13,6 @@ import io.asyncpipeline.schedule.TimingSimulator;
 import io.asyncpipeline.transformer.DecoderTransformer;
 import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -174,8 +172,8 @@ public final class PipelineBenchmark {
     static Case transformer(TransformerConfig c, DataSet sample) {
         List<String> cuts;
         int[] ops;
-        try (AsyncPipelineWrapper probe = quietly(() -> new AsyncPipelineWrapper.Builder(sameDiff(c)).stages(STAGES)
-                .profileWith(sample).build())) {
+        try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(sameDiff(c)).stages(STAGES)
+                .profileWith(sample).build()) {
             cuts = ((SameDiffPipelineModel) probe.pipelineModel()).boundaries();
             ops = probe.partition();
         }
@@ -185,10 +183,7 @@ public final class PipelineBenchmark {
         return new Case(name,
                 batches -> {
                     SameDiff sd = sameDiff(c);
-                    quietly(() -> {
-                        DecoderTransformer.prepareForFit(sd);
-                        return null;
-                    });
+                    DecoderTransformer.prepareForFit(sd);
                     return timedFit(b -> sd.fit(new ListDataSetIterator<>(b, 1), 1), batches);
                 },
                 () -> new AsyncPipelineWrapper.Builder(sameDiff(c)).cutAfter(cutAfter));
@@ -255,25 +250,10 @@ public final class PipelineBenchmark {
     }
 
     private static PipelineMetrics pipelined(AsyncPipelineWrapper.Builder b, Schedule s, List<DataSet> batches, boolean stash) {
-        try (AsyncPipelineWrapper w = quietly(() -> b.schedule(s).microBatches(M).weightStashing(stash).build())) {
+        try (AsyncPipelineWrapper w = b.schedule(s).microBatches(M).weightStashing(stash).build()) {
             w.fit(new ListDataSetIterator<>(warmUp(batches), 1));
             w.fit(new ListDataSetIterator<>(batches, 1));
             return w.metrics();
-        }
-    }
-
-    /**
-     * Runs {@code task} with System.out discarded: SameDiff 1.0.0-M2.1 prints a console line per op when it
-     * creates a gradient function ({@code prepareForFit}, and the stage graphs at {@code build()}). Nothing
-     * timed runs in here.
-     */
-    static <T> T quietly(Supplier<T> task) {
-        PrintStream out = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            return task.get();
-        } finally {
-            System.setOut(out);
         }
     }
 
