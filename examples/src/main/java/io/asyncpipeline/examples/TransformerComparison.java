@@ -22,8 +22,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 /**
- * The paper's comparison (method.md §7) at small scale: one decoder-only transformer, one block per
- * stage, trained for the same number of steps on the same English Europarl character stream with
+ * The paper's comparison (method.md §7) at small scale: one decoder-only transformer, {@code --layers}
+ * blocks spread evenly over {@code --stages} stages, trained for the same number of steps on the same English Europarl character stream with
  *
  * <ul>
  *   <li>{@code single} — no pipeline: {@code sd.fit} on the unsplit graph in one thread (the reference the
@@ -48,7 +48,8 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * <pre>
  * Options:
  *   --steps N        optimizer steps per variant                 default 600
- *   --stages P       pipeline stages = transformer blocks          default 8
+ *   --stages P       pipeline stages                               default 8
+ *   --layers L       transformer blocks (a multiple of P; L/P per stage) default P
  *   --batch B        windows per step                              default 16
  *   --context T      characters per window                         default 64
  *   --dim D          model width                                   default 64
@@ -74,7 +75,7 @@ public final class TransformerComparison {
     private TransformerComparison() {
     }
 
-    record Options(int steps, int stages, int batch, int context, int dim, int heads, int micro, double lr,
+    record Options(int steps, int stages, int layers, int batch, int context, int dim, int heads, int micro, double lr,
                    int warmup, int pipeMare, int evalEvery, int valWindows, long seed, List<String> variants,
                    boolean replay) {
 
@@ -82,6 +83,7 @@ public final class TransformerComparison {
             Map<String, String> d = new LinkedHashMap<>();
             d.put("steps", "600");
             d.put("stages", "8");
+            d.put("layers", "0");
             d.put("batch", "16");
             d.put("context", "64");
             d.put("dim", "64");
@@ -117,15 +119,36 @@ public final class TransformerComparison {
             if (!replay.equals("yes") && !replay.equals("no")) {
                 throw new IllegalArgumentException("--replay takes yes or no, got '" + replay + "'");
             }
-            return new Options(steps, a.positiveInt("stages"), batch, a.positiveInt("context"), a.positiveInt("dim"),
+            int stages = a.positiveInt("stages");
+            if (stages < 2) {
+                throw new IllegalArgumentException("--stages must be at least 2, got " + stages);
+            }
+            int layers = Integer.parseInt(a.string("layers"));
+            layers = layers > 0 ? layers : stages;
+            if (layers % stages != 0) {
+                throw new IllegalArgumentException("--layers " + layers + " must be a multiple of --stages " + stages
+                        + " (each stage holds the same number of blocks)");
+            }
+            return new Options(steps, stages, layers, batch, a.positiveInt("context"), a.positiveInt("dim"),
                     a.positiveInt("heads"), micro, a.positiveDouble("lr"), warmup,
                     pipeMare > 0 ? pipeMare : Math.max(1, steps / 4), a.positiveInt("eval-every"),
                     a.positiveInt("val-windows"), a.longValue("seed"), variants, replay.equals("yes"));
         }
 
+        /** Boundaries: after every (layers / stages)-th block. */
+        String[] cuts() {
+            String[] all = DecoderTransformer.blockBoundaries(model());
+            int per = layers / stages;
+            String[] cuts = new String[stages - 1];
+            for (int k = 0; k < cuts.length; k++) {
+                cuts[k] = all[(k + 1) * per - 1];
+            }
+            return cuts;
+        }
+
         TransformerConfig model() {
             return TransformerConfig.builder().vocabSize(EuroparlText.VOCAB_SIZE).contextLength(context).modelDim(dim)
-                    .heads(heads).layers(stages).tiedOutputHead(false).seed(seed).dataType(DataType.FLOAT).build();
+                    .heads(heads).layers(layers).tiedOutputHead(false).seed(seed).dataType(DataType.FLOAT).build();
         }
     }
 
@@ -145,7 +168,7 @@ public final class TransformerComparison {
             if (!"help".equals(e.getMessage())) {
                 System.err.println("error: " + e.getMessage());
             }
-            System.err.println("usage: TransformerComparison [--steps N] [--stages P] [--batch B] [--context T] [--dim D]"
+            System.err.println("usage: TransformerComparison [--steps N] [--stages P] [--layers L] [--batch B] [--context T] [--dim D]"
                     + " [--heads H] [--micro M] [--lr X] [--warmup N] [--pipemare N] [--eval-every N]"
                     + " [--val-windows N] [--seed N] [--variants " + String.join(",", VARIANTS) + "] [--replay yes|no]");
             System.exit("help".equals(e.getMessage()) ? 0 : EXIT_BAD_ARGS);
@@ -168,8 +191,9 @@ public final class TransformerComparison {
                 parameters += v.getArr().length();
             }
         }
-        System.out.printf(Locale.ROOT, "model: %s, %d parameters; %d stages (one block each), %d steps of %d windows x %d"
-                + " characters%n", c, parameters, o.stages(), o.steps(), o.batch(), o.context());
+        System.out.printf(Locale.ROOT, "model: %s, %d parameters; %d stages (%d blocks each, cut after %s), %d steps of %d"
+                + " windows x %d characters%n", c, parameters, o.stages(), o.layers() / o.stages(),
+                String.join(", ", o.cuts()), o.steps(), o.batch(), o.context());
         List<DataSet> validation = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
         List<Curve> curves = new ArrayList<>();
         for (String v : o.variants()) {
@@ -183,7 +207,7 @@ public final class TransformerComparison {
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(updater(variant, o), new WeightDecay(0.01, true)));
         AsyncPipelineWrapper.Builder b = new AsyncPipelineWrapper.Builder(sd)
-                .cutAfter(DecoderTransformer.blockBoundaries(c)).seed(o.seed()).singleThreadedReplay(o.replay());
+                .cutAfter(o.cuts()).seed(o.seed()).singleThreadedReplay(o.replay());
         if (variant.equals("single")) {
             DecoderTransformer.prepareForFit(sd);
             return train(variant, o, text, validation, sd, it -> sd.fit(it, 1));
@@ -256,7 +280,8 @@ public final class TransformerComparison {
             sb.append(String.format(Locale.ROOT, "| %s | %.4f | %.3f | %.2f | %.0f |%n", cv.variant(), cv.last(),
                     cv.last() / Math.log(2), Math.exp(cv.last()), cv.seconds()));
         }
-        sb.append(String.format(Locale.ROOT, "(%d stages, %d steps x %d windows of %d characters)%n", o.stages(),
+        sb.append(String.format(Locale.ROOT, "(%d blocks on %d stages, %d steps x %d windows of %d characters)%n",
+                o.layers(), o.stages(),
                 o.steps(), o.batch(), o.context()));
         return sb.toString();
     }

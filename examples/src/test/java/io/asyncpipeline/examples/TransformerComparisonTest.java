@@ -1,5 +1,6 @@
 package io.asyncpipeline.examples;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -47,5 +48,18 @@ class TransformerComparisonTest {
                 () -> TransformerComparison.Options.parse(new String[] {"--steps", "0"})).getMessage().contains("--steps"));
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> TransformerComparison.Options.parse(new String[] {"--lr", "abc"})).getMessage().contains("--lr"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> TransformerComparison.Options.parse(new String[] {"--stages", "3", "--layers", "8"})).getMessage()
+                .contains("--layers"));
+    }
+
+    @Test
+    void blocksAreSpreadEvenlyOverTheStages() {
+        assertArrayEquals(new String[] {"block1_out", "block3_out", "block5_out"},
+                TransformerComparison.Options.parse(new String[] {"--stages", "4", "--layers", "8"}).cuts());
+        TransformerComparison.Options eight = TransformerComparison.Options.parse(new String[0]);
+        assertEquals(8, eight.layers());
+        assertEquals(7, eight.cuts().length);
+        assertEquals("block6_out", eight.cuts()[6]);
     }
 }
