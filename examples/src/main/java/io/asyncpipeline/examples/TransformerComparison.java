@@ -47,7 +47,7 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  *
  * <pre>
  * Options:
- *   --steps N        optimizer steps per variant                 default 600
+ *   --steps N        optimizer steps per variant                 default 1200
  *   --stages P       pipeline stages                               default 8
  *   --layers L       transformer blocks (a multiple of P; L/P per stage) default P
  *   --batch B        windows per step                              default 16
@@ -55,10 +55,10 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  *   --dim D          model width                                   default 64
  *   --heads H        attention heads                               default 4
  *   --micro M        GPipe micro-batches per step                  default 4
- *   --lr X           peak learning rate (all variants)             default 2e-3
- *   --warmup N       linear warm-up steps                          default 60
+ *   --lr X           peak learning rate (all variants)             default 1e-3
+ *   --warmup N       linear warm-up steps                          default 100
  *   --pipemare N     T_c of the PipeMare correction (nostash)      default steps/4
- *   --eval-every N   steps between validation measurements         default 100
+ *   --eval-every N   steps between validation measurements         default 200
  *   --val-windows N  validation windows                            default 256
  *   --seed N         weights and data seed                         default 7
  *   --variants LIST  comma-separated, from the list above          default gpipe,stash,nostash,pipedream
@@ -81,7 +81,7 @@ public final class TransformerComparison {
 
         static Options parse(String[] argv) {
             Map<String, String> d = new LinkedHashMap<>();
-            d.put("steps", "600");
+            d.put("steps", "1200");
             d.put("stages", "8");
             d.put("layers", "0");
             d.put("batch", "16");
@@ -89,10 +89,10 @@ public final class TransformerComparison {
             d.put("dim", "64");
             d.put("heads", "4");
             d.put("micro", "4");
-            d.put("lr", "2e-3");
-            d.put("warmup", "60");
+            d.put("lr", "1e-3");
+            d.put("warmup", "100");
             d.put("pipemare", "0");
-            d.put("eval-every", "100");
+            d.put("eval-every", "200");
             d.put("val-windows", "256");
             d.put("seed", "7");
             d.put("variants", "gpipe,stash,nostash,pipedream");
