@@ -20,6 +20,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  */
 final class MultiDataSetSource implements CountingSource {
 
+    private boolean iteratorFailed;
+
     private final MultiDataSetIterator iterator;
     private final int microBatchesPerBatch;
     private final int epoch;
@@ -40,6 +42,11 @@ final class MultiDataSetSource implements CountingSource {
     }
 
     @Override
+    public boolean failedInIterator() {
+        return iteratorFailed;
+    }
+
+    @Override
     public Message next() {
         if (pending.isEmpty() && !refill()) {
             return Message.END;
@@ -48,10 +55,19 @@ final class MultiDataSetSource implements CountingSource {
     }
 
     private boolean refill() {
-        if (error != null || stop.get() || !iterator.hasNext()) {
+        if (error != null || stop.get()) {
             return false;
         }
-        MultiDataSet mds = iterator.next();
+        MultiDataSet mds;
+        try {
+            if (!iterator.hasNext()) {
+                return false;
+            }
+            mds = iterator.next();
+        } catch (RuntimeException | Error e) {
+            iteratorFailed = true;           // the user's iterator threw: the message will say so
+            throw e;
+        }
         try {
             check.accept(mds);
             split(mds);

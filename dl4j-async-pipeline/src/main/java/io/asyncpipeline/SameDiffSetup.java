@@ -19,6 +19,10 @@ final class SameDiffSetup {
 
     static AsyncPipelineWrapper build(SameDiff sd, PipelineBuilder<?> b) {
         checkTrainingConfig(sd);
+        if (b.profileMultiSample != null) {
+            throw new IllegalArgumentException("profileWith(MultiDataSet) is for ComputationGraphs; a SameDiff pipeline"
+                    + " takes profileWith(DataSet) with the features and labels its TrainingConfig maps");
+        }
         SameDiffShapes.checkAtBuild(sd, b.profileSample);
         if (b.partition != null) {
             throw new IllegalArgumentException("partition(...) counts layers or vertices; for SameDiff use cutAfter(variable names)");

@@ -93,6 +93,36 @@ class SameDiffSetupTest {
         }
     }
 
+    /** x → h = tanh(x·w0) → out = h·w1 + x·w2 → loss: the features skip past any cut after h. */
+    private static SameDiff inputSkipGraph() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 4);
+        SDVariable y = sd.placeHolder("y", DataType.DOUBLE, -1, 3);
+        SDVariable h = sd.math().tanh("h", x.mmul(sd.var("w0", Nd4j.rand(DataType.DOUBLE, 4, 5))));
+        SDVariable out = h.mmul(sd.var("w1", Nd4j.rand(DataType.DOUBLE, 5, 3)))
+                .add("out", x.mmul(sd.var("w2", Nd4j.rand(DataType.DOUBLE, 4, 3))));
+        sd.setLossVariables(sd.loss().meanSquaredError("loss", y, out, null));
+        sd.setTrainingConfig(org.nd4j.autodiff.samediff.TrainingConfig.builder().updater(new Sgd(0.1))
+                .dataSetFeatureMapping("x").dataSetLabelMapping("y").build());
+        return sd;
+    }
+
+    @Test
+    void namedCutAfterWhichTheFeaturesAreStillReadFailsAtBuild() {
+        String m = error(inputSkipGraph(), "h");
+        contains(m, "Boundary \"h\" does not separate the graph", "feature placeholder \"x\"",
+                "only the first stage gets");
+    }
+
+    @Test
+    void profileWithAMultiDataSetIsRejectedForSameDiff() {
+        org.nd4j.linalg.dataset.MultiDataSet mds = new org.nd4j.linalg.dataset.MultiDataSet(
+                Nd4j.zeros(DataType.DOUBLE, 2, 4), Nd4j.zeros(DataType.DOUBLE, 2, 3));
+        String m = assertThrows(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(inputSkipGraph())
+                .profileWith(mds).build()).getMessage();
+        contains(m, "profileWith(MultiDataSet)", "profileWith(DataSet)");
+    }
+
     @Test
     void boundaryThatTheResidualBypassesNamesTheActivationItDoesNotCarry() {
         // block0_ln1 is the layer norm inside block 0: the residual stream embed_out flows around it

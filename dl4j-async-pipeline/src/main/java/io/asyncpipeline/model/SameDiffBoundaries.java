@@ -36,6 +36,12 @@ final class SameDiffBoundaries {
         for (String l : losses) {
             lossAncestors.addAll(ancestors(sd, l));
         }
+        // only the first stage gets the DataSet features and only the last the labels (when a config maps them)
+        org.nd4j.autodiff.samediff.TrainingConfig tc = sd.getTrainingConfig();
+        String feature = tc == null || tc.getDataSetFeatureMapping() == null || tc.getDataSetFeatureMapping().size() != 1
+                ? null : tc.getDataSetFeatureMapping().get(0);
+        String label = tc == null || tc.getDataSetLabelMapping() == null || tc.getDataSetLabelMapping().size() != 1
+                ? null : tc.getDataSetLabelMapping().get(0);
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < boundaries.length; i++) {
             String b = boundaries[i];
@@ -62,12 +68,12 @@ final class SameDiffBoundaries {
                         + " used to compute the loss " + losses) + ", so the stage after it would be empty or cut off;"
                         + " cut at an activation upstream of the loss, e.g. " + suggestions(sd, b, losses));
             }
-            String crossing = SameDiffCuts.crossing(sd, b, losses, null, null, false);
+            String crossing = SameDiffCuts.crossing(sd, b, losses, feature, label, false);
             if (crossing != null) {
                 throw new IllegalArgumentException("Boundary \"" + b + "\" does not separate the graph: " + crossing
                         + ", so a stage would need an activation the cut does not carry; cut at a single tensor every"
                         + " path to the loss crosses, e.g. " + suggestions(sd, b, losses,
-                        new HashSet<>(SameDiffCuts.candidates(sd, losses, null, null))));
+                        new HashSet<>(SameDiffCuts.candidates(sd, losses, feature, label))));
             }
         }
         for (int i = 0; i + 1 < boundaries.length; i++) {

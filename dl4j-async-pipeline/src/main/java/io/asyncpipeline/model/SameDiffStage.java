@@ -218,6 +218,14 @@ public final class SameDiffStage implements StageComputation {
         if (stage.trainableVariables().isEmpty() && flat.length() == 0) {
             return;
         }
+        long total = 0;
+        for (String v : stage.trainableVariables()) {
+            total += source.getVariable(v).getArr().length();
+        }
+        if (total != flat.length()) {        // checked before any assignment: never leave a mix of versions
+            throw new IllegalArgumentException("stage " + stage.index() + " has " + total + " parameters, the copy "
+                    + flat.length());
+        }
         INDArray f = flat.reshape(flat.length());
         long offset = 0;
         for (String v : stage.trainableVariables()) {
@@ -225,10 +233,6 @@ public final class SameDiffStage implements StageComputation {
             long n = arr.length();
             arr.assign(f.get(NDArrayIndex.interval(offset, offset + n)).reshape('c', arr.shape()));
             offset += n;
-        }
-        if (offset != f.length()) {
-            throw new IllegalArgumentException("stage " + stage.index() + " has " + offset + " parameters, the copy "
-                    + f.length());
         }
     }
 

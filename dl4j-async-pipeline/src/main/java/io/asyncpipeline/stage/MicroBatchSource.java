@@ -4,4 +4,9 @@ package io.asyncpipeline.stage;
 @FunctionalInterface
 public interface MicroBatchSource {
     Message next() throws Exception;
+
+    /** True once the user's iterator itself threw from {@link #next()} (not a check or split of its batch). */
+    default boolean failedInIterator() {
+        return false;
+    }
 }

@@ -37,8 +37,6 @@ public final class StageWorker implements Runnable {
     private final StageOptions options;
     private final StageMetrics metrics;
     private final FailureHandler failures;
-    /** True while the first stage is inside the user's iterator (so a failure there is the data's, not a layer's). */
-    private volatile boolean readingSource;
     private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
 
     private final Map<Integer, Message> inputs = new HashMap<>();
@@ -76,9 +74,9 @@ public final class StageWorker implements Runnable {
         return stage;
     }
 
-    /** True while this (first) stage is reading from the user's iterator. */
+    /** True when this (first) stage failed because the user's iterator threw. */
     public boolean readingSource() {
-        return readingSource;
+        return stage == 0 && links.source() != null && links.source().failedInIterator();
     }
 
     /** The micro-batch of the action being (or last) executed, or -1 before the first. */
@@ -101,7 +99,7 @@ public final class StageWorker implements Runnable {
             state.set(State.HALTED);
         } catch (Throwable t) {
             state.set(State.FAILED);
-            failures.fail(stage, currentMicroBatch, t, readingSource);
+            failures.fail(stage, currentMicroBatch, t, readingSource());
         } finally {
             // the stage thread ends here: free its layer working-memory workspaces now, not at some later GC
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
@@ -155,14 +153,7 @@ public final class StageWorker implements Runnable {
 
     private void forward(int m) throws Exception {
         currentMicroBatch = m;
-        Message in;
-        if (stage == 0) {
-            readingSource = true;
-            in = links.source().next();
-            readingSource = false;
-        } else {
-            in = links.forwardIn().receive();
-        }
+        Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
         if (in.isEnd()) {
             end = m;
             if (links.forwardOut() != null) {
@@ -210,11 +201,13 @@ public final class StageWorker implements Runnable {
         INDArray current = null;
         if (useVersion != version && computation.slotWeights() == null) {
             current = computation.snapshotParams();
-            computation.restoreParams(stash.copyOf(useVersion));
         }
         INDArray[] inputGrads;
         long t0 = System.nanoTime();
         try {
+            if (current != null) {
+                computation.restoreParams(stash.copyOf(useVersion));   // inside try: the finally puts `current` back
+            }
             int savedVersion = version;
             version = useVersion;
             if (computation.backwardRecomputesForward()) {
