@@ -67,42 +67,10 @@ public final class UpdaterShowcase {
             v.put("adam-lr", "2e-3");
             v.put("nadam-lr", "2e-3");
             v.put("dcn-lr", "0.5");
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    throw new IllegalArgumentException("help");
-                }
-                if (!a.startsWith("--")) {
-                    throw new IllegalArgumentException("unexpected argument '" + a + "'");
-                }
-                String key = a.substring(2);
-                String value;
-                int eq = key.indexOf('=');
-                if (eq >= 0) {
-                    value = key.substring(eq + 1);
-                    key = key.substring(0, eq);
-                } else if (i + 1 < args.length) {
-                    value = args[++i];
-                } else {
-                    throw new IllegalArgumentException("option --" + key + " needs a value");
-                }
-                if (!v.containsKey(key)) {
-                    throw new IllegalArgumentException("unknown option --" + key);
-                }
-                v.put(key, value);
-            }
-            try {
-                Options o = new Options(Integer.parseInt(v.get("train")), Integer.parseInt(v.get("test")),
-                        Integer.parseInt(v.get("epochs")), Integer.parseInt(v.get("batch")),
-                        Long.parseLong(v.get("seed")), Double.parseDouble(v.get("adam-lr")),
-                        Double.parseDouble(v.get("nadam-lr")), Double.parseDouble(v.get("dcn-lr")));
-                if (o.train <= 0 || o.test <= 0 || o.epochs <= 0 || o.batch <= 0) {
-                    throw new IllegalArgumentException("--train, --test, --epochs and --batch must be > 0");
-                }
-                return o;
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad number: " + e.getMessage());
-            }
+            Args a = Args.parse(args, v);
+            return new Options(a.positiveInt("train"), a.positiveInt("test"), a.positiveInt("epochs"),
+                    a.positiveInt("batch"), a.longValue("seed"), a.positiveDouble("adam-lr"),
+                    a.positiveDouble("nadam-lr"), a.positiveDouble("dcn-lr"));
         }
     }
 
