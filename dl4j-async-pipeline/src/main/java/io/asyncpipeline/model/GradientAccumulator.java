@@ -1,6 +1,7 @@
 package io.asyncpipeline.model;
 
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -44,6 +45,18 @@ final class GradientAccumulator {
     /** Forgets the backwards since the last update (after an update, or after an aborted run). */
     void reset() {
         backwards = 0;
+    }
+
+    /**
+     * Ends an optimizer step: {@code params -= update} (the updater's output, left in the gradient view),
+     * the layers' constraints, and {@link #reset}.
+     */
+    void applyStep(INDArray params, INDArray update, Layer[] layers, int iteration, int epoch) {
+        params.subi(update.reshape(params.shape()));
+        for (Layer l : layers) {
+            l.applyConstraints(iteration, epoch);
+        }
+        reset();
     }
 
     /**

@@ -258,9 +258,7 @@ public final class GraphPipelineModel implements PipelineModel {
 
     @Override
     public void setCounters(int iteration, int epoch) {
-        graph.getConfiguration().setIterationCount(iteration);
-        graph.getConfiguration().setEpochCount(epoch);
-        Dl4jEvents.setLayerCounters(graph.getLayers(), iteration, epoch);
+        GraphStage.setCounters(graph, iteration, epoch);
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.asyncpipeline.stage.StageComputation;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -226,8 +225,6 @@ final class GraphStage implements StageComputation {
         return back;
     }
 
-
-
     @Override
     public double lastScore() {
         return lastScore;
@@ -245,12 +242,7 @@ final class GraphStage implements StageComputation {
         Gradient g = GradientAccumulator.byParameter(flat, vertexGradients);
         ComputationGraphUpdater updater = sub.getUpdater();
         updater.update(g, iteration, epoch, examples, mgr);
-        INDArray p = sub.params();
-        p.subi(flat.reshape(p.shape()));
-        for (Layer l : sub.getLayers()) {
-            l.applyConstraints(iteration, epoch);
-        }
-        gradients.reset();
+        gradients.applyStep(sub.params(), flat, sub.getLayers(), iteration, epoch);
     }
 
     @Override
@@ -258,7 +250,8 @@ final class GraphStage implements StageComputation {
         gradients.reset();
     }
 
-    private static void setCounters(ComputationGraph g, int iteration, int epoch) {
+    /** The graph's and its layers' iteration and epoch counters. */
+    static void setCounters(ComputationGraph g, int iteration, int epoch) {
         g.getConfiguration().setIterationCount(iteration);
         g.getConfiguration().setEpochCount(epoch);
         Dl4jEvents.setLayerCounters(g.getLayers(), iteration, epoch);

@@ -163,8 +163,6 @@ final class MultiLayerStage implements StageComputation {
         return eps == null ? null : new INDArray[] {eps};
     }
 
-
-
     @Override
     public double lastScore() {
         return lastScore;
@@ -182,12 +180,7 @@ final class MultiLayerStage implements StageComputation {
         Gradient g = GradientAccumulator.byParameter(flat, layerGradients);
         MultiLayerUpdater updater = (MultiLayerUpdater) sub.getUpdater();
         updater.update(sub, g, iteration, epoch, examples, mgr);
-        INDArray p = sub.params();
-        p.subi(flat.reshape(p.shape()));
-        for (Layer l : layers) {
-            l.applyConstraints(iteration, epoch);
-        }
-        gradients.reset();
+        gradients.applyStep(sub.params(), flat, layers, iteration, epoch);
     }
 
     @Override

@@ -37,11 +37,8 @@ final class SameDiffBoundaries {
             lossAncestors.addAll(ancestors(sd, l));
         }
         // only the first stage gets the DataSet features and only the last the labels (when a config maps them)
-        org.nd4j.autodiff.samediff.TrainingConfig tc = sd.getTrainingConfig();
-        String feature = tc == null || tc.getDataSetFeatureMapping() == null || tc.getDataSetFeatureMapping().size() != 1
-                ? null : tc.getDataSetFeatureMapping().get(0);
-        String label = tc == null || tc.getDataSetLabelMapping() == null || tc.getDataSetLabelMapping().size() != 1
-                ? null : tc.getDataSetLabelMapping().get(0);
+        String feature = SameDiffCuts.featurePlaceholder(sd);
+        String label = SameDiffCuts.labelPlaceholder(sd);
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < boundaries.length; i++) {
             String b = boundaries[i];

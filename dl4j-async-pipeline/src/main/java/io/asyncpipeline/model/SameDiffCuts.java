@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.Variable;
 
@@ -110,6 +111,22 @@ public final class SameDiffCuts {
             }
         }
         return null;
+    }
+
+    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet features to; null without a config or one mapping. */
+    public static String featurePlaceholder(SameDiff sd) {
+        TrainingConfig tc = sd.getTrainingConfig();
+        return tc == null ? null : single(tc.getDataSetFeatureMapping());
+    }
+
+    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet labels to; null without a config or one mapping. */
+    public static String labelPlaceholder(SameDiff sd) {
+        TrainingConfig tc = sd.getTrainingConfig();
+        return tc == null ? null : single(tc.getDataSetLabelMapping());
+    }
+
+    private static String single(List<String> names) {
+        return names == null || names.size() != 1 ? null : names.get(0);
     }
 
     /**

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,9 +38,9 @@ public final class SameDiffPartitioner {
 
     /** The variables {@code sd} (with its TrainingConfig and loss set) can be cut at, first to last. */
     public static List<String> candidates(SameDiff sd) {
-        TrainingConfig tc = config(sd);
-        return SameDiffCuts.candidates(sd, sd.getLossVariables(), single(tc.getDataSetFeatureMapping()),
-                single(tc.getDataSetLabelMapping()));
+        requireConfig(sd);
+        return SameDiffCuts.candidates(sd, sd.getLossVariables(), SameDiffCuts.featurePlaceholder(sd),
+                SameDiffCuts.labelPlaceholder(sd));
     }
 
     /** The balanced cuts into {@code stages} stages, costs estimated on a batch built from the placeholder shapes. */
@@ -158,9 +157,9 @@ public final class SameDiffPartitioner {
 
     /** The sample's arrays for the feature and label placeholders; zeros shaped like the declared shape for the rest. */
     static Map<String, INDArray> feeds(SameDiff sd, Set<String> ops, DataSet sample) {
-        TrainingConfig tc = config(sd);
-        String feature = single(tc.getDataSetFeatureMapping());
-        String label = single(tc.getDataSetLabelMapping());
+        requireConfig(sd);
+        String feature = SameDiffCuts.featurePlaceholder(sd);
+        String label = SameDiffCuts.labelPlaceholder(sd);
         Map<String, INDArray> feeds = new HashMap<>();
         for (String op : ops) {
             List<String> ins = sd.getOps().get(op).getInputsToOp();
@@ -195,17 +194,11 @@ public final class SameDiffPartitioner {
         return s;
     }
 
-    private static TrainingConfig config(SameDiff sd) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        if (tc == null || sd.getLossVariables() == null || sd.getLossVariables().isEmpty()) {
+    private static void requireConfig(SameDiff sd) {
+        if (sd.getTrainingConfig() == null || sd.getLossVariables() == null || sd.getLossVariables().isEmpty()) {
             throw new IllegalArgumentException("the SameDiff graph needs a TrainingConfig (sd.setTrainingConfig) and loss"
                     + " variables to find where it can be cut");
         }
-        return tc;
-    }
-
-    private static String single(List<String> names) {
-        return names == null || names.size() != 1 ? null : names.get(0);
     }
 
     /** Chosen cuts and the estimated cost of each stage. */

@@ -46,6 +46,24 @@ final class Args {
         return new Args(v);
     }
 
+    /**
+     * Runs a main's option parsing; on {@code --help} prints {@code usage} and exits 0, on a bad option prints
+     * the error and {@code usage} and exits 1.
+     */
+    static <T> T orExit(java.util.function.Supplier<T> parse, String usage) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            boolean help = "help".equals(e.getMessage());
+            if (!help) {
+                System.err.println("error: " + e.getMessage());
+            }
+            System.err.println("usage: " + usage);
+            System.exit(help ? 0 : 1);
+            throw e;                                    // not reached
+        }
+    }
+
     String string(String name) {
         return values.get(name);
     }

@@ -67,7 +67,6 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  */
 public final class TransformerComparison {
 
-    private static final int EXIT_BAD_ARGS = 1;
     private static final int EXIT_NO_DATA = 2;
     static final List<String> VARIANTS = List.of("single", "gpipe", "stash", "nostash", "pipedream",
             "nostash-plain");
@@ -161,19 +160,10 @@ public final class TransformerComparison {
     }
 
     public static void main(String[] args) {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            if (!"help".equals(e.getMessage())) {
-                System.err.println("error: " + e.getMessage());
-            }
-            System.err.println("usage: TransformerComparison [--steps N] [--stages P] [--layers L] [--batch B] [--context T] [--dim D]"
-                    + " [--heads H] [--micro M] [--lr X] [--warmup N] [--pipemare N] [--eval-every N]"
-                    + " [--val-windows N] [--seed N] [--variants " + String.join(",", VARIANTS) + "] [--replay yes|no]");
-            System.exit("help".equals(e.getMessage()) ? 0 : EXIT_BAD_ARGS);
-            return;
-        }
+        Options o = Args.orExit(() -> Options.parse(args), "TransformerComparison [--steps N] [--stages P] [--layers L]"
+                + " [--batch B] [--context T] [--dim D] [--heads H] [--micro M] [--lr X] [--warmup N] [--pipemare N]"
+                + " [--eval-every N] [--val-windows N] [--seed N] [--variants " + String.join(",", VARIANTS) + "]"
+                + " [--replay yes|no]");
         EuroparlText text;
         try {
             text = EuroparlText.load(0.1);

@@ -47,7 +47,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  */
 public final class UpdaterShowcase {
 
-    private static final int EXIT_BAD_ARGS = 1;
     private static final int EXIT_NO_DATA = 2;
 
     private UpdaterShowcase() {
@@ -79,18 +78,8 @@ public final class UpdaterShowcase {
     }
 
     public static void main(String[] args) {
-        Options opt;
-        try {
-            opt = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            if (!"help".equals(e.getMessage())) {
-                System.err.println("error: " + e.getMessage());
-            }
-            System.err.println("usage: UpdaterShowcase [--train N] [--test N] [--epochs N] [--batch N]"
-                    + " [--seed N] [--adam-lr X] [--nadam-lr X] [--dcn-lr X]");
-            System.exit("help".equals(e.getMessage()) ? 0 : EXIT_BAD_ARGS);
-            return;
-        }
+        Options opt = Args.orExit(() -> Options.parse(args), "UpdaterShowcase [--train N] [--test N] [--epochs N]"
+                + " [--batch N] [--seed N] [--adam-lr X] [--nadam-lr X] [--dcn-lr X]");
 
         FashionMnist fashion = new FashionMnist();
         DataSet train;
