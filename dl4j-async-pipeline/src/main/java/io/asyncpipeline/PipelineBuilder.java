@@ -1,5 +1,8 @@
 package io.asyncpipeline;
 
+import io.asyncpipeline.model.PipelineOptions;
+import io.asyncpipeline.transport.InJvmTransport;
+import io.asyncpipeline.transport.Transport;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -32,6 +35,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     Double delayAwareMomentum;
     Integer pipeMareIterations;
     final Map<Integer, IUpdater> stageUpdaters = new HashMap<>();
+    Transport transport = new InJvmTransport();
 
     @SuppressWarnings("unchecked")
     private B self() {
@@ -159,5 +163,39 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     public B stageUpdater(int stage, IUpdater updater) {
         this.stageUpdaters.put(stage, updater);
         return self();
+    }
+
+    /**
+     * How neighbouring stages exchange activations and gradients. Default: {@link InJvmTransport} (stages
+     * are threads of this JVM). {@link io.asyncpipeline.transport.SerialisingTransport} copies every message
+     * through bytes, as a transport between processes does, and trains to the same bits.
+     */
+    public B transport(Transport transport) {
+        this.transport = transport;
+        return self();
+    }
+
+    /** The options as plain data for a model setup, after the checks that need no model. */
+    PipelineOptions options() {
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule is null: use Schedule.ASYNC_1F1B, GPIPE or ONE_F_ONE_B");
+        }
+        if (microBatches < 1) {
+            throw new IllegalArgumentException("microBatches must be >= 1, got " + microBatches);
+        }
+        if (transport == null) {
+            throw new IllegalArgumentException("transport is null: leave it unset for the in-JVM default");
+        }
+        for (Map.Entry<Integer, IUpdater> e : stageUpdaters.entrySet()) {
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("stageUpdater(" + e.getKey() + ", null): give an updater");
+            }
+        }
+        Schedule s = schedule;
+        int m = microBatches;
+        return new PipelineOptions(stages, partition, cutAfter, s.name(), s.isSynchronous(), s.streams(m),
+                p -> s.inFlight(p, m), s::maxDelay, weightStashing, m, devices, seed, replay, recompute,
+                ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
+                pipeMareIterations, stageUpdaters);
     }
 }

@@ -1,6 +1,9 @@
 package io.asyncpipeline;
 
+import io.asyncpipeline.runtime.RunSettings;
+import io.asyncpipeline.schedule.Action;
 import io.asyncpipeline.schedule.ActionStream;
+import java.util.Iterator;
 
 /** The pipeline schedules a wrapper can run. */
 public enum Schedule {
@@ -26,12 +29,38 @@ public enum Schedule {
         return this != ASYNC_1F1B;
     }
 
-    /** The action stream of one stage. */
-    ActionStream stream(int stage, int stages, int microBatches) {
+    /** The action streams of the stages. */
+    RunSettings.StreamFactory streams(int microBatches) {
+        return (stage, stages) -> stream(stage, stages, microBatches);
+    }
+
+    private Iterator<Action> stream(int stage, int stages, int microBatches) {
         return switch (this) {
             case ASYNC_1F1B -> ActionStream.async1F1B(stage, stages);
             case GPIPE -> ActionStream.gpipe(stage, stages, microBatches);
             case ONE_F_ONE_B -> ActionStream.oneFOneB(stage, stages, microBatches);
         };
+    }
+
+    /** For P stages: the most micro-batches each stage holds between a forward and its backward. */
+    int[] inFlight(int p, int microBatches) {
+        int[] n = new int[p];
+        for (int k = 0; k < p; k++) {
+            n[k] = switch (this) {
+                case ASYNC_1F1B -> p - k;
+                case GPIPE -> microBatches;
+                case ONE_F_ONE_B -> Math.min(p - k, microBatches);
+            };
+        }
+        return n;
+    }
+
+    /** For P stages: the most updates each stage makes between a forward and its backward. */
+    int[] maxDelay(int p) {
+        int[] d = new int[p];
+        for (int k = 0; k < p; k++) {
+            d[k] = this == ASYNC_1F1B ? p - 1 - k : 0;
+        }
+        return d;
     }
 }

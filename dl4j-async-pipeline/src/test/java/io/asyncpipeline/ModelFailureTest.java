@@ -1,5 +1,7 @@
 package io.asyncpipeline;
 
+import io.asyncpipeline.model.samediff.SameDiffAsyncStashingTest;
+import io.asyncpipeline.model.samediff.SameDiffPipelineTest;
 import static io.asyncpipeline.PipelineFailureTest.assertFinite;
 import static io.asyncpipeline.PipelineFailureTest.liveStageThreads;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -34,4 +34,17 @@ public final class Partitions {
                     + " but the model has " + total + " " + unit + ": the sizes must add up to " + total);
         }
     }
+
+    /** One slot count (>= 1) and one private-weights flag per stage. */
+    public static void validateSlots(int[] slots, boolean[] privateWeights, int stages) {
+        if (slots.length != stages || privateWeights.length != stages) {
+            throw new IllegalArgumentException("need one slot count and one private-weights flag per stage: " + stages
+                    + " stages, " + slots.length + " slot counts, " + privateWeights.length + " flags");
+        }
+        for (int s : slots) {
+            if (s < 1) {
+                throw new IllegalArgumentException("every stage needs at least one activation slot, got " + s);
+            }
+        }
+    }
 }

@@ -39,8 +39,4 @@ public final class FailureHandler {
     public Failure failure() {
         return first;
     }
-
-    public HaltSignal halt() {
-        return halt;
-    }
 }

@@ -1,5 +1,7 @@
 package io.asyncpipeline.stage;
 
+import io.asyncpipeline.transport.Message;
+
 /** Feeds the first stage: the next micro-batch, or {@link Message#END}. Called from the first stage's thread only. */
 @FunctionalInterface
 public interface MicroBatchSource {

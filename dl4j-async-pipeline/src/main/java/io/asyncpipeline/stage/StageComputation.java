@@ -1,5 +1,7 @@
 package io.asyncpipeline.stage;
 
+import io.asyncpipeline.transport.Message;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

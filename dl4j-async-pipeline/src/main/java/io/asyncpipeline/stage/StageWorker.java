@@ -5,6 +5,7 @@ import io.asyncpipeline.schedule.Action;
 import io.asyncpipeline.schedule.ActionType;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.transport.HaltedException;
+import io.asyncpipeline.transport.Message;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -47,6 +48,7 @@ public final class StageWorker implements Runnable {
     private final int[] heldMicroBatch;
     private final int[] heldVersion;
     private int currentMicroBatch = -1;
+    private int taken;
     private int pendingExamples;
     private double pendingScore;
     private int pendingEpoch;
@@ -66,6 +68,7 @@ public final class StageWorker implements Runnable {
         java.util.Arrays.fill(heldMicroBatch, -1);
     }
 
+    /** The worker's life-cycle state (tests and diagnostics read it after a run). */
     public State state() {
         return state.get();
     }
@@ -77,6 +80,11 @@ public final class StageWorker implements Runnable {
     /** True when this (first) stage failed because the user's iterator threw. */
     public boolean readingSource() {
         return stage == 0 && links.source() != null && links.source().failedInIterator();
+    }
+
+    /** How many actions this worker has taken from its stream (the last one may not have run yet). */
+    public int actionsTaken() {
+        return taken;
     }
 
     /** The micro-batch of the action being (or last) executed, or -1 before the first. */
@@ -122,6 +130,7 @@ public final class StageWorker implements Runnable {
     private Step execute(boolean blocking) throws Exception {
         if (pending == null) {
             pending = actions.next();
+            taken++;
         }
         Action a = pending;
         if (end != null && a.index() >= end && a.type() == ActionType.BACKWARD) {
@@ -276,7 +285,7 @@ public final class StageWorker implements Runnable {
 
     private void expect(Message msg, int m, String what) {
         if (msg.microBatch() != m) {
-            throw new IllegalStateException("stage " + stage + " expected micro-batch " + m + " for its " + what
+            throw new ScheduleOrderException("stage " + stage + " expected micro-batch " + m + " for its " + what
                     + " but received " + msg.microBatch() + " (schedule and channels disagree)");
         }
     }

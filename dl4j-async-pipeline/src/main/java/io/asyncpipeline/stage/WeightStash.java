@@ -60,8 +60,4 @@ final class WeightStash {
     long peakBytes() {
         return peakBytes;
     }
-
-    int liveVersions() {
-        return copies.size();
-    }
 }

@@ -156,7 +156,7 @@ public final class DecoderTransformer {
      * Call after {@code setTrainingConfig} and before the first {@code fit}.
      */
     public static void prepareForFit(SameDiff sd) {
-        io.asyncpipeline.model.SameDiffGradients.create(sd);
+        io.asyncpipeline.model.samediff.SameDiffGradients.create(sd);
         sd.getFunction("grad").setEnableCache(false);
     }
 

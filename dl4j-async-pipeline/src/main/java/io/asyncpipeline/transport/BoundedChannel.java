@@ -7,14 +7,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * An in-JVM {@link Channel} backed by a bounded {@link LinkedBlockingQueue}. Blocking calls wake up every
  * {@value #POLL_MILLIS} ms to look at the {@link HaltSignal}.
- *
- * @param <T> message type
  */
-public final class BoundedChannel<T> implements Channel<T> {
+public final class BoundedChannel implements Channel {
 
     static final long POLL_MILLIS = 20;
 
-    private final BlockingQueue<T> queue;
+    private final BlockingQueue<Message> queue;
     private final HaltSignal halt;
 
     public BoundedChannel(int capacity, HaltSignal halt) {
@@ -26,16 +24,16 @@ public final class BoundedChannel<T> implements Channel<T> {
     }
 
     @Override
-    public void send(T message) throws InterruptedException {
+    public void send(Message message) throws InterruptedException {
         while (!queue.offer(message, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
             halt.check();
         }
     }
 
     @Override
-    public T receive() throws InterruptedException {
+    public Message receive() throws InterruptedException {
         while (true) {
-            T m = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+            Message m = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
             if (m != null) {
                 return m;
             }

@@ -10,10 +10,6 @@ public final class HaltSignal {
         halted = true;
     }
 
-    public boolean isHalted() {
-        return halted;
-    }
-
     /** Throws {@link HaltedException} if the signal is raised. */
     public void check() {
         if (halted) {

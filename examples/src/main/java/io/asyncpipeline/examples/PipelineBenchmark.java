@@ -5,7 +5,6 @@ import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.metrics.PipelineMetrics;
 import io.asyncpipeline.metrics.StageMetrics;
-import io.asyncpipeline.model.SameDiffPipelineModel;
 import io.asyncpipeline.schedule.OpCosts;
 import io.asyncpipeline.schedule.Schedules;
 import io.asyncpipeline.schedule.StagePlan;
@@ -174,8 +173,8 @@ public final class PipelineBenchmark {
         int[] ops;
         try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(sameDiff(c)).stages(STAGES)
                 .profileWith(sample).build()) {
-            cuts = ((SameDiffPipelineModel) probe.pipelineModel()).boundaries();
-            ops = probe.partition();
+            cuts = probe.cuts().cutAfter();
+            ops = probe.cuts().partition();
         }
         String[] cutAfter = cuts.toArray(new String[0]);
         String name = String.format("Transformer V%d T%d d%d h%d L%d untied %s, automatic cut after %s (ops per stage %s)",

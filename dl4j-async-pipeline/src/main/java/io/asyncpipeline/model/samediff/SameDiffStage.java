@@ -1,0 +1,247 @@
+package io.asyncpipeline.model.samediff;
+
+import io.asyncpipeline.transport.Message;
+import io.asyncpipeline.stage.StageComputation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
+
+/**
+ * One stage of a SameDiff graph as a {@link StageComputation}, on a {@link SameDiffStages.Stage}.
+ *
+ * <p>Forward runs the stage graph to its output boundary. Backward runs the stage's gradient function
+ * with the surrogate loss {@code sum(output · upstreamGradient)} (the last stage: the user's loss), which
+ * recomputes the stage forward inside SameDiff, so one activation slot suffices and the slot state is
+ * not used. Gradients of the micro-batches are summed weighted by their example counts; {@link #update}
+ * divides by the examples of the step, so for a loss that is a per-example mean (as SameDiff losses
+ * with the default reduction are) M micro-batches give the gradient of the whole mini-batch.
+ *
+ * <p>The update mirrors SameDiff's own training step per variable: BEFORE_UPDATER regularization,
+ * {@link GradientUpdater#applyUpdater}, POST_UPDATER regularization, then {@code param -= update}
+ * (or {@code +=} when the config maximises). Parameters are the user's arrays (shared through
+ * {@link SameDiffStages}); the stage holds one {@link GradientUpdater} per variable, laid out as SameDiff
+ * lays it out, which {@link SameDiffPipelineModel} swaps for the user's graph's own updaters when it has any.
+ *
+ * <p>{@link #params()} is a flattened COPY, not a view: SameDiff's thread-safe array holder does not
+ * accept views. Weight stashing therefore goes through {@link #snapshotParams()} (that copy) and
+ * {@link #restoreParams(INDArray)}, which assigns into each trainable variable's own array in
+ * {@link SameDiffStages.Stage#trainableVariables()} order. As the backward recomputes the forward,
+ * {@link #backwardRecomputesForward()} is true and the worker runs no extra forward before it.
+ *
+ * <p>Each stage has its own {@link IUpdater} (the config's, or a per-stage one: {@code stageUpdater},
+ * delay-aware momentum, PipeMare), used for the per-variable updaters and the regularization rate.
+ */
+public final class SameDiffStage implements StageComputation {
+
+    private final SameDiffStages.Stage stage;
+    private final TrainingConfig config;
+    private final IUpdater updater;
+    private final SameDiff source;
+    private final Map<String, GradientUpdater> updaters = new LinkedHashMap<>();
+    private final Map<String, INDArray> accumulated = new LinkedHashMap<>();
+    private final String featureName;
+    private final String labelName;
+    private double lastScore = Double.NaN;
+
+    /**
+     * @param stage  the stage (its variables must not be shared with another stage)
+     * @param config the user's training config: updater, regularization, minimize, and the DataSet
+     *               feature/label placeholder mapping (one feature and one label placeholder)
+     */
+    public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config) {
+        this(stages, index, config, null);
+    }
+
+    /**
+     * @param updater this stage's updater, or null for {@code config.getUpdater()}
+     */
+    public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config, IUpdater updater) {
+        this.stage = stages.stage(index);
+        this.config = config;
+        this.updater = updater != null ? updater : config.getUpdater();
+        this.source = stages.source();
+        for (String v : stage.trainableVariables()) {
+            if (stages.sharedVariables().contains(v)) {
+                throw new IllegalArgumentException("Variable \"" + v + "\" is used by more than one stage; pipelining"
+                        + " needs each variable in one stage (e.g. an untied output head)");
+            }
+        }
+        this.featureName = single(config.getDataSetFeatureMapping(), "feature");
+        this.labelName = single(config.getDataSetLabelMapping(), "label");
+        IUpdater u = this.updater;
+        for (String v : stage.trainableVariables()) {
+            INDArray arr = source.getVariable(v).getArr();
+            long size = u.stateSize(arr.length());
+            INDArray view = size == 0 ? null : Nd4j.create(arr.dataType(), 1, size);
+            GradientUpdater gu = u.instantiate(view, false);
+            gu.setStateViewArray(view, arr.shape(), arr.ordering(), true);
+            updaters.put(v, gu);
+        }
+    }
+
+    private static String single(List<String> names, String what) {
+        if (names == null || names.size() != 1) {
+            throw new IllegalArgumentException("The TrainingConfig must map exactly one " + what + " placeholder, has " + names);
+        }
+        return names.get(0);
+    }
+
+    public SameDiffStages.Stage stage() {
+        return stage;
+    }
+
+    /** This stage's updater configuration. */
+    public IUpdater updaterConfig() {
+        return updater;
+    }
+
+    /** The per-variable updaters (state of this stage's optimizer). */
+    public Map<String, GradientUpdater> updaters() {
+        return updaters;
+    }
+
+    private Map<String, INDArray> placeholders(Message input) {
+        Map<String, INDArray> ph = new HashMap<>();
+        if (stage.isFirst()) {
+            ph.put(featureName, input.tensors()[0]);
+        }
+        if (stage.isLast() && input.labels() != null) {
+            ph.put(labelName, input.labels()[0]);
+        }
+        return ph;
+    }
+
+    @Override
+    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+        if (stage.isLast()) {
+            return new INDArray[0];       // the loss is computed with the backward
+        }
+        INDArray in = stage.isFirst() ? null : input.tensors()[0];
+        return new INDArray[] {stage.forward(placeholders(input), in)};
+    }
+
+    @Override
+    public int slots() {
+        return 1;
+    }
+
+    @Override
+    public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+        INDArray in = stage.isFirst() ? null : input.tensors()[0];
+        INDArray g = stage.isLast() ? null : outputGradients[0];
+        SameDiffStages.Gradients gr = stage.backward(placeholders(input), in, g);
+        if (stage.isLast()) {
+            lastScore = gr.loss();
+        }
+        int n = input.examples();
+        for (Map.Entry<String, INDArray> e : gr.parameters().entrySet()) {
+            if (e.getValue() == null) {
+                continue;
+            }
+            INDArray acc = accumulated.get(e.getKey());
+            if (acc == null) {
+                accumulated.put(e.getKey(), e.getValue().mul(n));
+            } else {
+                acc.addi(e.getValue().mul(n));
+            }
+        }
+        return gr.input() == null ? null : new INDArray[] {gr.input().dup()};
+    }
+
+    @Override
+    public INDArray[] lastOutputMasks() {
+        return null;
+    }
+
+    @Override
+    public double lastScore() {
+        return lastScore;
+    }
+
+    @Override
+    public void update(int iteration, int epoch, int examples) {
+        List<Regularization> regs = config.getRegularization() == null ? List.of() : config.getRegularization();
+        IUpdater u = updater;
+        double lr = u.hasLearningRate() ? u.getLearningRate(iteration, epoch) : 1.0;
+        for (Map.Entry<String, INDArray> e : accumulated.entrySet()) {
+            INDArray grad = e.getValue().divi(examples);
+            INDArray param = source.getVariable(e.getKey()).getArr();
+            for (Regularization r : regs) {
+                if (r.applyStep() == Regularization.ApplyStep.BEFORE_UPDATER) {
+                    r.apply(param, grad, lr, iteration, epoch);
+                }
+            }
+            updaters.get(e.getKey()).applyUpdater(grad, iteration, epoch);
+            for (Regularization r : regs) {
+                if (r.applyStep() == Regularization.ApplyStep.POST_UPDATER) {
+                    r.apply(param, grad, lr, iteration, epoch);
+                }
+            }
+            if (config.isMinimize()) {
+                param.subi(grad);
+            } else {
+                param.addi(grad);
+            }
+        }
+        accumulated.clear();
+    }
+
+    @Override
+    public void discardGradients() {
+        accumulated.clear();
+    }
+
+    @Override
+    public boolean backwardRecomputesForward() {
+        return true;
+    }
+
+    /** {@link #params()} is already a copy. */
+    @Override
+    public INDArray snapshotParams() {
+        return params();
+    }
+
+    /** Assigns {@code flat} (laid out as {@link #params()}) into each trainable variable's own array. */
+    @Override
+    public void restoreParams(INDArray flat) {
+        if (stage.trainableVariables().isEmpty() && flat.length() == 0) {
+            return;
+        }
+        long total = 0;
+        for (String v : stage.trainableVariables()) {
+            total += source.getVariable(v).getArr().length();
+        }
+        if (total != flat.length()) {        // checked before any assignment: never leave a mix of versions
+            throw new IllegalArgumentException("stage " + stage.index() + " has " + total + " parameters, the copy "
+                    + flat.length());
+        }
+        INDArray f = flat.reshape(flat.length());
+        long offset = 0;
+        for (String v : stage.trainableVariables()) {
+            INDArray arr = source.getVariable(v).getArr();
+            long n = arr.length();
+            arr.assign(f.get(NDArrayIndex.interval(offset, offset + n)).reshape('c', arr.shape()));
+            offset += n;
+        }
+    }
+
+    @Override
+    public INDArray params() {
+        List<INDArray> arrs = new ArrayList<>();
+        for (String v : stage.trainableVariables()) {
+            arrs.add(source.getVariable(v).getArr());
+        }
+        return arrs.isEmpty() ? Nd4j.empty() : Nd4j.toFlattened('c', arrs);
+    }
+}

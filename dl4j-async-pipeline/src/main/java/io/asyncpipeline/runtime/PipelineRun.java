@@ -1,0 +1,195 @@
+package io.asyncpipeline.runtime;
+
+import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.schedule.Action;
+import io.asyncpipeline.schedule.GridFormatter;
+import io.asyncpipeline.schedule.StagePlan;
+import io.asyncpipeline.stage.FailureHandler;
+import io.asyncpipeline.stage.ScheduleOrderException;
+import io.asyncpipeline.stage.MicroBatchSource;
+import io.asyncpipeline.stage.StageComputation;
+import io.asyncpipeline.stage.StageLinks;
+import io.asyncpipeline.stage.StageOptions;
+import io.asyncpipeline.stage.StageWorker;
+import io.asyncpipeline.stage.UpdateObserver;
+import io.asyncpipeline.transport.HaltSignal;
+import io.asyncpipeline.transport.Transport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One pass of the pipeline over a micro-batch source: opens the transport's channels for every cut, wires P
+ * stage workers to them, runs the workers on their own threads (or steps them in one thread for a replay),
+ * joins every thread, and turns the first failure into a {@link RunFailedException}.
+ */
+final class PipelineRun {
+
+    /** How long the caller waits for halted threads to leave before giving up on them. */
+    private static final long JOIN_AFTER_HALT_MILLIS = 30_000;
+
+    private final List<StageComputation> stages;
+    private final RunSettings settings;
+    private final Transport transport;
+    private volatile List<StageMetrics> lastMetrics = List.of();
+
+    PipelineRun(List<StageComputation> stages, RunSettings settings, Transport transport) {
+        this.stages = stages;
+        this.settings = settings;
+        this.transport = transport;
+    }
+
+    /** Result of a run: per-stage metrics and its wall time. */
+    record Result(List<StageMetrics> stages, long wallNanos) {
+    }
+
+    Result run(MicroBatchSource source, UpdateObserver observer, int baseIteration) throws InterruptedException {
+        int p = stages.size();
+        HaltSignal halt = new HaltSignal();
+        FailureHandler failures = new FailureHandler(halt);
+        int capacity = settings.replay() ? Integer.MAX_VALUE : settings.channelCapacity(p);
+        List<Transport.Link> links = new ArrayList<>();
+        for (int b = 0; b < p - 1; b++) {
+            links.add(transport.open(b, capacity, halt));
+        }
+        List<StageWorker> workers = new ArrayList<>();
+        List<StageMetrics> metrics = new ArrayList<>();
+        int[] devices = settings.devices();
+        for (int k = 0; k < p; k++) {
+            stages.get(k).discardGradients();
+            StageLinks l = new StageLinks(
+                    k == 0 ? null : links.get(k - 1).forward(), k == p - 1 ? null : links.get(k).forward(),
+                    k == p - 1 ? null : links.get(k).backward(), k == 0 ? null : links.get(k - 1).backward(),
+                    k == 0 ? source : null, k == p - 1 ? observer : null);
+            StageMetrics m = new StageMetrics(k);
+            metrics.add(m);
+            workers.add(new StageWorker(k, p, stages.get(k), settings.streams().stream(k, p), l,
+                    new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m, failures));
+        }
+        lastMetrics = metrics;
+        long t0 = System.nanoTime();
+        try (MemoryPacer pacer = MemoryPacer.start(settings.offHeapGcBudget())) {
+            if (settings.replay()) {
+                replay(workers, failures);
+            } else {
+                threaded(workers, failures);
+            }
+        }
+        long wall = System.nanoTime() - t0;
+        FailureHandler.Failure f = failures.failure();
+        if (f != null) {
+            String what = f.fromSource()
+                    ? "the training iterator failed while stage 0 read micro-batch " + f.microBatch()
+                    : f.stage() < 0 ? "the pipeline stopped" : "stage " + f.stage() + " failed at micro-batch " + f.microBatch();
+            String grid = f.cause() instanceof ScheduleOrderException ? "\n" + executedGrid(workers) : "";
+            throw new RunFailedException(f.stage(), f.microBatch(), what + ": " + f.cause() + grid, f.cause());
+        }
+        return new Result(metrics, wall);
+    }
+
+    /**
+     * The stage × time grid of what every worker has taken from its action stream so far (unit costs), and
+     * the action each one is at: printed with every ordering or deadlock error.
+     */
+    private String executedGrid(List<StageWorker> workers) {
+        int p = workers.size();
+        List<List<Action>> taken = new ArrayList<>();
+        for (int k = 0; k < p; k++) {
+            java.util.Iterator<Action> s = settings.streams().stream(k, p);
+            List<Action> list = new ArrayList<>();
+            for (int i = 0; i < workers.get(k).actionsTaken(); i++) {
+                list.add(s.next());
+            }
+            taken.add(list);
+        }
+        StringBuilder sb = new StringBuilder("Actions taken by each stage (").append(settings.scheduleName())
+                .append(", the last one of each stage is the one it was at):\n");
+        try {
+            sb.append(GridFormatter.unitGrid(StagePlan.of(taken)));
+        } catch (IllegalStateException inconsistent) {
+            for (int k = 0; k < p; k++) {
+                sb.append("S").append(k).append(" |").append(taken.get(k)).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The most updates any stage completed in the last run (also after a failure). */
+    int updatesDone() {
+        int u = 0;
+        for (StageMetrics m : lastMetrics) {
+            u = Math.max(u, m.updates());
+        }
+        return u;
+    }
+
+    private void threaded(List<StageWorker> workers, FailureHandler failures) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        for (StageWorker w : workers) {
+            Thread t = new Thread(w, "async-pipeline-stage-" + w.stage());
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        try {
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            failures.fail(-1, -1, e);
+            joinAfterHalt(threads);
+            Thread.currentThread().interrupt();
+            throw new RunFailedException(-1, -1, "interrupted while training; all stage threads stopped", e);
+        }
+    }
+
+    private static void joinAfterHalt(List<Thread> threads) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_AFTER_HALT_MILLIS);
+        for (Thread t : threads) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            boolean interrupted = false;
+            while (t.isAlive() && left > 0) {
+                try {
+                    t.join(left);
+                } catch (InterruptedException again) {
+                    interrupted = true;
+                }
+                left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Steps the workers round-robin in this thread; each step runs one action whose inputs are ready. */
+    private void replay(List<StageWorker> workers, FailureHandler failures) {
+        boolean[] done = new boolean[workers.size()];
+        int remaining = workers.size();
+        while (remaining > 0) {
+            boolean progress = false;
+            for (int k = 0; k < workers.size(); k++) {
+                if (done[k]) {
+                    continue;
+                }
+                StageWorker.Step s;
+                try {
+                    s = workers.get(k).step(false);
+                } catch (Exception | Error e) {
+                    failures.fail(k, workers.get(k).currentMicroBatch(), e, workers.get(k).readingSource());
+                    return;
+                }
+                if (s == StageWorker.Step.DONE) {
+                    done[k] = true;
+                    remaining--;
+                }
+                progress |= s != StageWorker.Step.BLOCKED;
+            }
+            if (!progress) {
+                failures.fail(-1, -1, new IllegalStateException("replay deadlocked: no stage can make progress.\n"
+                        + executedGrid(workers)));
+                return;
+            }
+        }
+    }
+}

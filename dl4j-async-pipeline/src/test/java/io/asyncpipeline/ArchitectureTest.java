@@ -1,0 +1,115 @@
+package io.asyncpipeline;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package structure drawn in {@code package-info.java}, enforced: dependencies point one way (facade →
+ * model adapters → runtime → stage → transport, schedule, metrics), the schedule and the partition solver are
+ * pure Java, model types do not reach into each other, and the root package holds the public API only.
+ */
+class ArchitectureTest {
+
+    private static JavaClasses library;
+
+    @BeforeAll
+    static void importLibrary() {
+        library = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.asyncpipeline");
+    }
+
+    /** The layers of the library; updater and transformer are leaves the model layer and users build on. */
+    static ArchRule layers() {
+        return layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("Facade").definedBy("io.asyncpipeline")
+                .layer("Model").definedBy("io.asyncpipeline.model..")
+                .layer("Runtime").definedBy("io.asyncpipeline.runtime..")
+                .layer("Stage").definedBy("io.asyncpipeline.stage..")
+                .layer("Transport").definedBy("io.asyncpipeline.transport..")
+                .layer("Schedule").definedBy("io.asyncpipeline.schedule..")
+                .layer("Metrics").definedBy("io.asyncpipeline.metrics..")
+                .layer("Partition").definedBy("io.asyncpipeline.partition..")
+                .layer("Updater").definedBy("io.asyncpipeline.updater..")
+                .layer("Transformer").definedBy("io.asyncpipeline.transformer..")
+                .whereLayer("Facade").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Model").mayOnlyBeAccessedByLayers("Facade")
+                .whereLayer("Runtime").mayOnlyBeAccessedByLayers("Facade", "Model")
+                .whereLayer("Stage").mayOnlyBeAccessedByLayers("Runtime", "Model")
+                .whereLayer("Transport").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
+                .whereLayer("Schedule").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
+                .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Facade", "Runtime", "Stage")
+                .whereLayer("Partition").mayOnlyBeAccessedByLayers("Model")
+                .whereLayer("Updater").mayOnlyBeAccessedByLayers("Model", "Transformer")
+                .whereLayer("Transformer").mayNotBeAccessedByAnyLayer();
+    }
+
+    @Test
+    void dependenciesPointOneWay() {
+        layers().check(library);
+    }
+
+    @Test
+    void scheduleAndPartitionArePureJava() {
+        for (String pkg : new String[] {"io.asyncpipeline.schedule..", "io.asyncpipeline.partition.."}) {
+            classes().that().resideInAPackage(pkg)
+                    .should().onlyDependOnClassesThat().resideInAnyPackage("java..", pkg)
+                    .because("schedules and the balancing solver are plain Java, testable without ND4J")
+                    .check(library);
+        }
+    }
+
+    @Test
+    void modelTypesDoNotReachIntoEachOther() {
+        String[] types = {"multilayer", "graph", "samediff"};
+        for (String a : types) {
+            for (String b : types) {
+                if (!a.equals(b)) {
+                    noClasses().that().resideInAPackage("io.asyncpipeline.model." + a + "..")
+                            .should().dependOnClassesThat().resideInAPackage("io.asyncpipeline.model." + b + "..")
+                            .check(library);
+                }
+            }
+        }
+        noClasses().that().resideInAnyPackage("io.asyncpipeline.model", "io.asyncpipeline.model.dl4j..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.asyncpipeline.model.multilayer..",
+                        "io.asyncpipeline.model.graph..", "io.asyncpipeline.model.samediff..")
+                .because("the shared parts are the base the model types build on, not the other way round")
+                .check(library);
+    }
+
+    @Test
+    void rootPackageHoldsThePublicApiOnly() {
+        Set<String> root = new TreeSet<>();
+        for (JavaClass c : library) {
+            if (c.getPackageName().equals("io.asyncpipeline") && c.isTopLevelClass()) {
+                root.add(c.getSimpleName());
+                assertTrue(c.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC),
+                        c.getSimpleName() + " in the root package is not public: internals belong in a sub-package");
+            }
+        }
+        assertEquals(Set.of("AsyncPipelineWrapper", "PipelineBuilder", "Schedule", "PipelineSettings", "PipelineCuts",
+                "PipelineException", "NonFiniteScoreException"), root);
+    }
+
+    /** The layer rule is not vacuous: a class of a lower layer that used the facade would be reported. */
+    @Test
+    void layerRuleCatchesAnUpwardDependency() {
+        JavaClasses withViolation = new ClassFileImporter().importClasses(AsyncPipelineWrapper.class,
+                Schedule.class, io.asyncpipeline.runtime.PipelineTrainer.class, io.asyncpipeline.runtime.UpwardUser.class);
+        assertThrows(AssertionError.class, () -> layers().check(withViolation));
+    }
+}
