@@ -73,8 +73,8 @@ final class PipelineExecutor {
                     k == 0 ? source : null, k == p - 1 ? observer : null);
             StageMetrics m = new StageMetrics(k);
             metrics.add(m);
-            workers.add(new StageWorker(k, p, model.stages().get(k), schedule.stream(k, p, microBatches), links,
-                    new StageOptions(devices[k], weightStashing, baseIteration, seed), m, failures));
+            workers.add(new StageWorker(k, p, model.stages().get(k), schedule.generator(microBatches).stream(k, p),
+                    links, new StageOptions(devices[k], weightStashing, baseIteration, seed), m, failures));
         }
         lastMetrics = metrics;
         long t0 = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.asyncpipeline;
 
-import io.asyncpipeline.schedule.ActionStream;
+import io.asyncpipeline.schedule.PipelineSchedule;
+import io.asyncpipeline.schedule.Schedules;
 
 /** The pipeline schedules a wrapper can run. */
 public enum Schedule {
@@ -26,12 +27,19 @@ public enum Schedule {
         return this != ASYNC_1F1B;
     }
 
-    /** The action stream of one stage. */
-    ActionStream stream(int stage, int stages, int microBatches) {
+    /**
+     * The generator of this schedule's per-stage action streams, which the stage interpreter runs.
+     *
+     * @param microBatches micro-batches per mini-batch {@code M >= 1}; ignored by ASYNC_1F1B, which
+     *                     updates after every micro-batch
+     * @return the generator
+     * @throws IllegalArgumentException if a synchronous schedule gets {@code microBatches < 1}
+     */
+    public PipelineSchedule generator(int microBatches) {
         return switch (this) {
-            case ASYNC_1F1B -> ActionStream.async1F1B(stage, stages);
-            case GPIPE -> ActionStream.gpipe(stage, stages, microBatches);
-            case ONE_F_ONE_B -> ActionStream.oneFOneB(stage, stages, microBatches);
+            case ASYNC_1F1B -> Schedules.async1F1B();
+            case GPIPE -> Schedules.gpipe(microBatches);
+            case ONE_F_ONE_B -> Schedules.oneFOneB(microBatches);
         };
     }
 }
