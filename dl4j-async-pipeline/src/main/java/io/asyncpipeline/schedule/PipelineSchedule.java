@@ -10,6 +10,10 @@ import java.util.List;
  * plan is derived from it by the interpreter's truncation rule ({@link StagePlan#truncate}), so the
  * validator, the simulator, the grid printer and {@link PlanStats} all see what the stages run.
  *
+ * <p>Contract of every stream: each micro-batch {@code 0, 1, 2, ...} is forwarded once and backwarded
+ * once, forwards in increasing order and backwards in increasing order, and the backward of a
+ * micro-batch comes after its forward. The truncation rule and {@link StreamProgress} rely on it.
+ *
  * <p>Instances come from {@link Schedules#async1F1B()}, {@link Schedules#gpipe(int)} and
  * {@link Schedules#oneFOneB(int)}. They are immutable and thread-safe; each call to
  * {@link #stream} returns a fresh iterator.

@@ -95,32 +95,36 @@ public final class StagePlan {
             throw new IllegalArgumentException("microBatches must be >= 0 but was " + microBatches
                     + "; pass the length of the data stream");
         }
-        return executedPrefix(stream, microBatches, Integer.MAX_VALUE);
+        Objects.requireNonNull(stream, "stream");
+        List<Action> out = new ArrayList<>();
+        for (Action a = nextExecuted(stream, microBatches); a != null; a = nextExecuted(stream, microBatches)) {
+            out.add(a);
+        }
+        return List.copyOf(out);
     }
 
     /**
-     * The first {@code count} actions a stage executes (fewer if it finishes), by the rule of
-     * {@link #truncate}; {@code streamEnd == Integer.MAX_VALUE} means the end is not known yet.
+     * One step of the rule of {@link #truncate}: takes actions from {@code stream} until one that the
+     * stage executes.
+     *
+     * @param streamEnd stream length, {@code Integer.MAX_VALUE} while it is not known
+     * @return that action, or {@code null} at the first backward with an index {@code >= streamEnd}
      */
-    static List<Action> executedPrefix(Iterator<Action> stream, int streamEnd, int count) {
-        Objects.requireNonNull(stream, "stream");
-        List<Action> out = new ArrayList<>();
-        while (out.size() < count) {
+    static Action nextExecuted(Iterator<Action> stream, int streamEnd) {
+        while (true) {
             if (!stream.hasNext()) {
-                throw new IllegalArgumentException("stream ended after " + out.size()
-                        + " executed actions, before a backward of micro-batch >= " + streamEnd
+                throw new IllegalArgumentException("stream ended before a backward of micro-batch >= " + streamEnd
                         + "; a stage stream must be infinite");
             }
             Action a = stream.next();
             boolean pastEnd = a.index() >= streamEnd;
             if (pastEnd && a.type() == ActionType.BACKWARD) {
-                break;
+                return null;
             }
-            if (!(pastEnd && a.type() == ActionType.FORWARD)) {
-                out.add(a);
+            if (!pastEnd || a.type() != ActionType.FORWARD) {
+                return a;
             }
         }
-        return List.copyOf(out);
     }
 
     /** @return number of stages {@code P} */
