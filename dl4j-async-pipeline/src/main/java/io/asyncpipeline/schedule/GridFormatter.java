@@ -45,7 +45,7 @@ public final class GridFormatter {
      * @param schedule the generator the stages run
      * @param stages   number of stages {@code P}
      * @param executed per stage, the number of actions it has executed from its stream
-     * @return the grid of the last {@value #EXECUTED_COLUMNS} time units, or a listing of the prefixes
+     * @return the grid of the last 32 ({@code EXECUTED_COLUMNS}) time units, or a listing of the prefixes
      *         if they cannot be replayed
      */
     public static String executedGrid(PipelineSchedule schedule, int stages, int[] executed) {

@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
  * {@link PipelineSchedule#stream} (forwards it skipped after the stream end do not count) and, if
  * known, the stream end N. Nothing is stored per action: a stage has executed forward {@code m} iff
  * it has executed more than {@code m} forwards (the stream contract orders them), likewise for
- * backwards. The grid replays the executed prefixes with unit costs; past
- * {@value #HISTORY_MICRO_BATCHES} micro-batches it shows only the most recent ones.
+ * backwards. The grid replays the executed prefixes with unit costs; past 64 micro-batches it
+ * shows only the most recent ones.
  */
 public final class StreamProgress {
 
@@ -135,8 +135,8 @@ public final class StreamProgress {
 
     /**
      * @return grid (see {@link GridFormatter}) of what the stages have executed, replayed with unit
-     *         costs; at most {@value GridFormatter#EXECUTED_COLUMNS} time units. If the counts are not
-     *         a state a run can reach, the executed actions are listed per stage instead.
+     *         costs; at most 32 time units. If the counts are not a state a run can reach, the
+     *         executed actions are listed per stage instead.
      */
     public String grid() {
         int from = Math.max(0, min(backwardsDone) - HISTORY_MICRO_BATCHES);
