@@ -191,10 +191,8 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
                 throw new IllegalArgumentException("stageUpdater(" + e.getKey() + ", null): give an updater");
             }
         }
-        Schedule s = schedule;
-        int m = microBatches;
-        return new PipelineOptions(stages, partition, cutAfter, s.name(), s.isSynchronous(), s.streams(m),
-                p -> s.inFlight(p, m), s::maxDelay, weightStashing, m, devices, seed, replay, recompute,
+        return new PipelineOptions(stages, partition, cutAfter, schedule.name(), schedule.isSynchronous(),
+                schedule.generator(microBatches), weightStashing, microBatches, devices, seed, replay, recompute,
                 ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
                 pipeMareIterations, stageUpdaters);
     }

@@ -1,9 +1,7 @@
 package io.asyncpipeline;
 
-import io.asyncpipeline.runtime.RunSettings;
-import io.asyncpipeline.schedule.Action;
-import io.asyncpipeline.schedule.ActionStream;
-import java.util.Iterator;
+import io.asyncpipeline.schedule.PipelineSchedule;
+import io.asyncpipeline.schedule.Schedules;
 
 /** The pipeline schedules a wrapper can run. */
 public enum Schedule {
@@ -29,38 +27,19 @@ public enum Schedule {
         return this != ASYNC_1F1B;
     }
 
-    /** The action streams of the stages. */
-    RunSettings.StreamFactory streams(int microBatches) {
-        return (stage, stages) -> stream(stage, stages, microBatches);
-    }
-
-    private Iterator<Action> stream(int stage, int stages, int microBatches) {
+    /**
+     * The generator of this schedule's per-stage action streams, which the stage interpreter runs.
+     *
+     * @param microBatches micro-batches per mini-batch {@code M >= 1}; ignored by ASYNC_1F1B, which
+     *                     updates after every micro-batch
+     * @return the generator
+     * @throws IllegalArgumentException if a synchronous schedule gets {@code microBatches < 1}
+     */
+    public PipelineSchedule generator(int microBatches) {
         return switch (this) {
-            case ASYNC_1F1B -> ActionStream.async1F1B(stage, stages);
-            case GPIPE -> ActionStream.gpipe(stage, stages, microBatches);
-            case ONE_F_ONE_B -> ActionStream.oneFOneB(stage, stages, microBatches);
+            case ASYNC_1F1B -> Schedules.async1F1B();
+            case GPIPE -> Schedules.gpipe(microBatches);
+            case ONE_F_ONE_B -> Schedules.oneFOneB(microBatches);
         };
-    }
-
-    /** For P stages: the most micro-batches each stage holds between a forward and its backward. */
-    int[] inFlight(int p, int microBatches) {
-        int[] n = new int[p];
-        for (int k = 0; k < p; k++) {
-            n[k] = switch (this) {
-                case ASYNC_1F1B -> p - k;
-                case GPIPE -> microBatches;
-                case ONE_F_ONE_B -> Math.min(p - k, microBatches);
-            };
-        }
-        return n;
-    }
-
-    /** For P stages: the most updates each stage makes between a forward and its backward. */
-    int[] maxDelay(int p) {
-        int[] d = new int[p];
-        for (int k = 0; k < p; k++) {
-            d[k] = this == ASYNC_1F1B ? p - 1 - k : 0;
-        }
-        return d;
     }
 }

@@ -1,7 +1,10 @@
 package io.asyncpipeline.model;
 
 import io.asyncpipeline.runtime.RunSettings;
+import io.asyncpipeline.schedule.PlanStats;
+import io.asyncpipeline.schedule.PlanValidator;
 import io.asyncpipeline.schedule.Schedules;
+import io.asyncpipeline.schedule.StagePlan;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.updater.StageUpdaters;
 import java.util.Arrays;
@@ -35,8 +38,24 @@ public final class CommonSetup {
             throw new IllegalArgumentException("ndThreadsPerStage must be >= 0, got " + threads);
         }
         long seed = o.seed() != null ? o.seed() : defaultSeed;
-        return new RunSettings(o.scheduleName(), o.streams(), o.microBatches(), o.synchronous() ? o.microBatches() : 1,
-                devices, o.weightStashing(), seed, o.replay(), threads, Math.max(0, o.offHeapGcBudget()));
+        StagePlan plan = plan(o, p);
+        int window = 0;
+        for (int k = 0; k < p; k++) {
+            window = Math.max(window, PlanStats.inFlight(plan, k));
+        }
+        return new RunSettings(o.schedule(), window + 2, devices, o.weightStashing(), seed, o.replay(), threads,
+                Math.max(0, o.offHeapGcBudget()));
+    }
+
+    /**
+     * The schedule's plan for {@code p} stages over enough micro-batches to reach its steady state, checked by
+     * the {@link PlanValidator} (well formed, deadlock-free). The stages' slots, stash copies and the channels'
+     * capacity are read from it.
+     */
+    public static StagePlan plan(PipelineOptions o, int p) {
+        StagePlan plan = o.schedule().analysisPlan(p);
+        PlanValidator.validate(plan);
+        return plan;
     }
 
     /** The number of stages the options ask for: the partition's length, else stages(P), else {@code fallback}. */
@@ -50,9 +69,10 @@ public final class CommonSetup {
 
     /** Activation slots per stage: 1 with recompute, else the most micro-batches the schedule keeps in flight. */
     public static int[] slots(PipelineOptions o, int p) {
-        int[] slots = o.inFlight().apply(p);
-        if (o.recompute()) {
-            Arrays.fill(slots, 1);
+        StagePlan plan = plan(o, p);
+        int[] slots = new int[p];
+        for (int k = 0; k < p; k++) {
+            slots[k] = o.recompute() ? 1 : PlanStats.inFlight(plan, k);
         }
         return slots;
     }
@@ -62,10 +82,10 @@ public final class CommonSetup {
      * a micro-batch's forward and its backward).
      */
     public static boolean[] privateWeights(PipelineOptions o, int p) {
-        int[] delay = o.maxDelay().apply(p);
+        StagePlan plan = plan(o, p);
         boolean[] own = new boolean[p];
         for (int k = 0; k < p; k++) {
-            own[k] = o.weightStashing() && !o.recompute() && delay[k] > 0;
+            own[k] = o.weightStashing() && !o.recompute() && PlanStats.maxDelay(plan, k) > 0;
         }
         return own;
     }

@@ -1,9 +1,7 @@
 package io.asyncpipeline.runtime;
 
 import io.asyncpipeline.metrics.StageMetrics;
-import io.asyncpipeline.schedule.Action;
-import io.asyncpipeline.schedule.GridFormatter;
-import io.asyncpipeline.schedule.StagePlan;
+import io.asyncpipeline.schedule.StreamProgress;
 import io.asyncpipeline.stage.FailureHandler;
 import io.asyncpipeline.stage.ScheduleOrderException;
 import io.asyncpipeline.stage.MicroBatchSource;
@@ -47,7 +45,7 @@ final class PipelineRun {
         int p = stages.size();
         HaltSignal halt = new HaltSignal();
         FailureHandler failures = new FailureHandler(halt);
-        int capacity = settings.replay() ? Integer.MAX_VALUE : settings.channelCapacity(p);
+        int capacity = settings.replay() ? Integer.MAX_VALUE : settings.channelCapacity();
         List<Transport.Link> links = new ArrayList<>();
         for (int b = 0; b < p - 1; b++) {
             links.add(transport.open(b, capacity, halt));
@@ -63,7 +61,7 @@ final class PipelineRun {
                     k == 0 ? source : null, k == p - 1 ? observer : null);
             StageMetrics m = new StageMetrics(k);
             metrics.add(m);
-            workers.add(new StageWorker(k, p, stages.get(k), settings.streams().stream(k, p), l,
+            workers.add(new StageWorker(k, p, stages.get(k), settings.schedule().stream(k, p), l,
                     new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m, failures));
         }
         lastMetrics = metrics;
@@ -88,30 +86,24 @@ final class PipelineRun {
     }
 
     /**
-     * The stage × time grid of what every worker has taken from its action stream so far (unit costs), and
-     * the action each one is at: printed with every ordering or deadlock error.
+     * The stage × time grid of what every worker has executed so far, and what each one waits for: printed with
+     * every ordering or deadlock error.
      */
     private String executedGrid(List<StageWorker> workers) {
         int p = workers.size();
-        List<List<Action>> taken = new ArrayList<>();
+        int[] executed = new int[p];
+        int end = -1;
         for (int k = 0; k < p; k++) {
-            java.util.Iterator<Action> s = settings.streams().stream(k, p);
-            List<Action> list = new ArrayList<>();
-            for (int i = 0; i < workers.get(k).actionsTaken(); i++) {
-                list.add(s.next());
-            }
-            taken.add(list);
+            executed[k] = workers.get(k).actionsExecuted();
+            end = Math.max(end, workers.get(k).streamEnd());
         }
-        StringBuilder sb = new StringBuilder("Actions taken by each stage (").append(settings.scheduleName())
-                .append(", the last one of each stage is the one it was at):\n");
         try {
-            sb.append(GridFormatter.unitGrid(StagePlan.of(taken)));
-        } catch (IllegalStateException inconsistent) {
-            for (int k = 0; k < p; k++) {
-                sb.append("S").append(k).append(" |").append(taken.get(k)).append('\n');
-            }
+            StreamProgress progress = end >= 0 ? StreamProgress.of(settings.schedule(), p, executed, end)
+                    : StreamProgress.of(settings.schedule(), p, executed);
+            return progress.report();
+        } catch (RuntimeException e) {
+            return "(no grid: " + e.getMessage() + "; actions executed per stage " + java.util.Arrays.toString(executed) + ")";
         }
-        return sb.toString();
     }
 
     /** The most updates any stage completed in the last run (also after a failure). */

@@ -1,6 +1,7 @@
 package io.asyncpipeline.schedule;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -16,6 +17,9 @@ import java.util.List;
  * </pre>
  */
 public final class GridFormatter {
+
+    /** Most time units that {@link #executedGrid} shows; earlier ones are summarised in one line. */
+    static final int EXECUTED_COLUMNS = 32;
 
     private GridFormatter() {
     }
@@ -34,13 +38,33 @@ public final class GridFormatter {
         return format(TimingSimulator.simulate(plan, OpCosts.uniform(plan.stages(), 1, 1, 0)));
     }
 
+    /**
+     * Renders what each stage has executed so far in a run of {@code schedule}, as a unit-cost grid
+     * (see {@link StreamProgress#grid()}, which also covers a known stream end).
+     *
+     * @param schedule the generator the stages run
+     * @param stages   number of stages {@code P}
+     * @param executed per stage, the number of actions it has executed from its stream
+     * @return the grid of the last 32 ({@code EXECUTED_COLUMNS}) time units, or a listing of the prefixes
+     *         if they cannot be replayed
+     */
+    public static String executedGrid(PipelineSchedule schedule, int stages, int[] executed) {
+        return StreamProgress.of(schedule, stages, executed).grid();
+    }
+
     /** Renders the actions of {@code t} that have run so far. */
     static String format(Timeline t) {
+        return format(t, Integer.MAX_VALUE);
+    }
+
+    /** Renders the last {@code maxColumns} time units of {@code t}, noting the omitted ones first. */
+    static String format(Timeline t, int maxColumns) {
         int p = t.plan.stages();
         int columns = columnCount(t);
-        String[][] cells = new String[p][columns];
+        int from = Math.max(0, columns - maxColumns);
+        String[][] cells = new String[p][];
         for (int k = 0; k < p; k++) {
-            cells[k] = stageCells(t, k, columns);
+            cells[k] = Arrays.copyOfRange(stageCells(t, k, columns), from, columns);
         }
         int width = Integer.toString(Math.max(0, columns - 1)).length();
         for (String[] row : cells) {
@@ -48,7 +72,8 @@ public final class GridFormatter {
                 width = Math.max(width, c.length());
             }
         }
-        return render(cells, columns, width);
+        String grid = render(cells, from, width);
+        return from == 0 ? grid : "(time units 0.." + (from - 1) + " omitted)\n" + grid;
     }
 
     private static int columnCount(Timeline t) {
@@ -91,12 +116,12 @@ public final class GridFormatter {
         return out;
     }
 
-    private static String render(String[][] cells, int columns, int width) {
+    private static String render(String[][] cells, int firstColumn, int width) {
         int labelWidth = ("S" + (cells.length - 1)).length();
         List<String> lines = new ArrayList<>();
         StringBuilder header = new StringBuilder(pad("t", labelWidth)).append(" |");
-        for (int c = 0; c < columns; c++) {
-            header.append(pad(Integer.toString(c), width)).append(' ');
+        for (int c = 0; c < cells[0].length; c++) {
+            header.append(pad(Integer.toString(firstColumn + c), width)).append(' ');
         }
         lines.add(header.toString().stripTrailing());
         for (int k = 0; k < cells.length; k++) {

@@ -1,16 +1,17 @@
 package io.asyncpipeline.schedule;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Iterator;
 
 /**
- * Static generators of per-stage action lists for the supported pipeline schedules.
+ * The supported pipeline schedules, each written once as a {@link PipelineSchedule} generator:
  *
  * <ul>
- *   <li>{@link #async1F1B(int, int)}: asynchronous PipeDream 1F1B, one update after every backward;</li>
- *   <li>{@link #gpipe(int, int, int)}: synchronous GPipe, all forwards then all backwards per mini-batch;</li>
- *   <li>{@link #oneFOneB(int, int, int)}: synchronous 1F1B (PipeDream-flush).</li>
+ *   <li>{@link #async1F1B()}: asynchronous PipeDream 1F1B, one update after every backward;</li>
+ *   <li>{@link #gpipe(int)}: synchronous GPipe, all forwards then all backwards per mini-batch;</li>
+ *   <li>{@link #oneFOneB(int)}: synchronous 1F1B (PipeDream-flush).</li>
  * </ul>
+ * The finite plans {@link #async1F1B(int, int)}, {@link #gpipe(int, int, int)} and
+ * {@link #oneFOneB(int, int, int)} are these streams truncated by {@link StagePlan#truncate}.
  * Backwards are always issued in increasing micro-batch order.
  */
 public final class Schedules {
@@ -35,9 +36,46 @@ public final class Schedules {
     }
 
     /**
-     * Asynchronous PipeDream 1F1B over {@code microBatches} micro-batches. Stage {@code k} performs
-     * {@code tau_k} warm-up forwards, then for each {@code m}: {@code F(m+tau_k)} (if it exists),
-     * {@code B(m)}, {@code U(m)}.
+     * Asynchronous PipeDream 1F1B. Stage {@code k} runs {@code tau_k} warm-up forwards
+     * {@code F(0..tau_k-1)}, then for every step {@code m}: {@code F(m+tau_k) B(m) U(m)}.
+     *
+     * @return the generator (one update per micro-batch)
+     */
+    public static PipelineSchedule async1F1B() {
+        return new Async1F1B();
+    }
+
+    /**
+     * Synchronous GPipe. Round {@code j} of every stage: {@code F(jM .. jM+M-1)}, then
+     * {@code B(jM .. jM+M-1)} in increasing order, then {@code U(j)}.
+     *
+     * @param microBatchesPerMiniBatch {@code M >= 1}
+     * @return the generator
+     */
+    public static PipelineSchedule gpipe(int microBatchesPerMiniBatch) {
+        requirePositive("microBatchesPerMiniBatch", microBatchesPerMiniBatch,
+                "split each mini-batch into >= 1 micro-batch");
+        return new GPipe(microBatchesPerMiniBatch);
+    }
+
+    /**
+     * Synchronous 1F1B (PipeDream-flush). Round {@code j} of stage {@code k}: {@code min(P-1-k, M)}
+     * warm-up forwards, then one forward and one backward alternately until the round's forwards are
+     * exhausted, then the remaining backwards, then {@code U(j)}.
+     *
+     * @param microBatchesPerMiniBatch {@code M >= 1}
+     * @return the generator
+     */
+    public static PipelineSchedule oneFOneB(int microBatchesPerMiniBatch) {
+        requirePositive("microBatchesPerMiniBatch", microBatchesPerMiniBatch,
+                "split each mini-batch into >= 1 micro-batch");
+        return new OneFOneB(microBatchesPerMiniBatch);
+    }
+
+    /**
+     * Asynchronous PipeDream 1F1B over {@code microBatches} micro-batches: {@link #async1F1B()}
+     * truncated to {@code N} micro-batches. Stage {@code k} performs {@code min(tau_k, N)} warm-up
+     * forwards, then for each {@code m}: {@code F(m+tau_k)} (if it exists), {@code B(m)}, {@code U(m)}.
      *
      * @param stages       number of stages {@code P >= 1}
      * @param microBatches number of micro-batches {@code N >= 1}
@@ -46,28 +84,12 @@ public final class Schedules {
     public static StagePlan async1F1B(int stages, int microBatches) {
         requirePositive("stages", stages, "use at least one pipeline stage");
         requirePositive("microBatches", microBatches, "train on at least one micro-batch");
-        List<List<Action>> plan = new ArrayList<>(stages);
-        for (int k = 0; k < stages; k++) {
-            int tau = delay(k, stages);
-            List<Action> list = new ArrayList<>();
-            for (int m = 0; m < Math.min(tau, microBatches); m++) {
-                list.add(Action.forward(k, m));
-            }
-            for (int m = 0; m < microBatches; m++) {
-                if (m + tau < microBatches) {
-                    list.add(Action.forward(k, m + tau));
-                }
-                list.add(Action.backward(k, m));
-                list.add(Action.update(k, m));
-            }
-            plan.add(list);
-        }
-        return StagePlan.of(plan);
+        return async1F1B().plan(stages, microBatches);
     }
 
     /**
-     * Synchronous GPipe: per mini-batch {@code j}, every stage runs the forwards of micro-batches
-     * {@code j*M .. j*M+M-1}, then their backwards in increasing order, then {@code U(j)}.
+     * Synchronous GPipe over {@code J} mini-batches: {@link #gpipe(int)} truncated to {@code J*M}
+     * micro-batches.
      *
      * @param stages                   number of stages {@code P >= 1}
      * @param microBatchesPerMiniBatch {@code M >= 1}
@@ -76,28 +98,12 @@ public final class Schedules {
      */
     public static StagePlan gpipe(int stages, int microBatchesPerMiniBatch, int miniBatches) {
         checkSync(stages, microBatchesPerMiniBatch, miniBatches);
-        int m = microBatchesPerMiniBatch;
-        List<List<Action>> plan = new ArrayList<>(stages);
-        for (int k = 0; k < stages; k++) {
-            List<Action> list = new ArrayList<>();
-            for (int j = 0; j < miniBatches; j++) {
-                for (int i = 0; i < m; i++) {
-                    list.add(Action.forward(k, j * m + i));
-                }
-                for (int i = 0; i < m; i++) {
-                    list.add(Action.backward(k, j * m + i));
-                }
-                list.add(Action.update(k, j));
-            }
-            plan.add(list);
-        }
-        return StagePlan.of(plan);
+        return gpipe(microBatchesPerMiniBatch).plan(stages, microBatchesPerMiniBatch * miniBatches);
     }
 
     /**
-     * Synchronous 1F1B (PipeDream-flush): per mini-batch {@code j}, stage {@code k} runs
-     * {@code min(P-1-k, M)} warm-up forwards, then alternates one forward and one backward until the
-     * forwards are exhausted, then the remaining backwards, then {@code U(j)}.
+     * Synchronous 1F1B (PipeDream-flush) over {@code J} mini-batches: {@link #oneFOneB(int)}
+     * truncated to {@code J*M} micro-batches.
      *
      * @param stages                   number of stages {@code P >= 1}
      * @param microBatchesPerMiniBatch {@code M >= 1}
@@ -106,33 +112,106 @@ public final class Schedules {
      */
     public static StagePlan oneFOneB(int stages, int microBatchesPerMiniBatch, int miniBatches) {
         checkSync(stages, microBatchesPerMiniBatch, miniBatches);
-        List<List<Action>> plan = new ArrayList<>(stages);
-        for (int k = 0; k < stages; k++) {
-            List<Action> list = new ArrayList<>();
-            for (int j = 0; j < miniBatches; j++) {
-                appendOneFOneBMiniBatch(list, k, stages, microBatchesPerMiniBatch, j);
-            }
-            plan.add(list);
-        }
-        return StagePlan.of(plan);
+        return oneFOneB(microBatchesPerMiniBatch).plan(stages, microBatchesPerMiniBatch * miniBatches);
     }
 
-    private static void appendOneFOneBMiniBatch(List<Action> list, int k, int stages, int m, int j) {
-        int base = j * m;
-        int warmUp = Math.min(stages - 1 - k, m);
-        int nextF = 0;
-        int nextB = 0;
-        while (nextF < warmUp) {
-            list.add(Action.forward(k, base + nextF++));
+    /*
+     * The generators. Each writes one round (one update's worth) of one stage from formulas;
+     * RoundStream concatenates the rounds lazily.
+     */
+
+    private record Async1F1B() implements PipelineSchedule {
+        @Override
+        public String name() {
+            return "async 1F1B";
         }
-        while (nextF < m) {
-            list.add(Action.forward(k, base + nextF++));
-            list.add(Action.backward(k, base + nextB++));
+
+        @Override
+        public int microBatchesPerUpdate() {
+            return 1;
         }
-        while (nextB < m) {
-            list.add(Action.backward(k, base + nextB++));
+
+        @Override
+        public Iterator<Action> stream(int stage, int stages) {
+            int tau = delay(stage, stages);
+            return new RoundStream(stage, (m, out) -> {
+                if (m == 0) {
+                    for (int i = 0; i < tau; i++) {
+                        out.forward(i);
+                    }
+                }
+                out.forward((long) m + tau);
+                out.backward(m);
+                out.update(m);
+            });
         }
-        list.add(Action.update(k, j));
+
+        @Override
+        public String toString() {
+            return name();
+        }
+    }
+
+    private record GPipe(int microBatchesPerUpdate) implements PipelineSchedule {
+        @Override
+        public String name() {
+            return "GPipe (M=" + microBatchesPerUpdate + ")";
+        }
+
+        @Override
+        public Iterator<Action> stream(int stage, int stages) {
+            delay(stage, stages);
+            int m = microBatchesPerUpdate;
+            return new RoundStream(stage, (j, out) -> {
+                long base = (long) j * m;
+                for (int i = 0; i < m; i++) {
+                    out.forward(base + i);
+                }
+                for (int i = 0; i < m; i++) {
+                    out.backward(base + i);
+                }
+                out.update(j);
+            });
+        }
+
+        @Override
+        public String toString() {
+            return name();
+        }
+    }
+
+    private record OneFOneB(int microBatchesPerUpdate) implements PipelineSchedule {
+        @Override
+        public String name() {
+            return "sync 1F1B (M=" + microBatchesPerUpdate + ")";
+        }
+
+        @Override
+        public Iterator<Action> stream(int stage, int stages) {
+            int m = microBatchesPerUpdate;
+            int warmUp = Math.min(delay(stage, stages), m);
+            return new RoundStream(stage, (j, out) -> {
+                long base = (long) j * m;
+                int nextF = 0;
+                int nextB = 0;
+                while (nextF < warmUp) {
+                    out.forward(base + nextF++);
+                }
+                while (nextF < m) {
+                    out.forward(base + nextF++);
+                    out.backward(base + nextB++);
+                }
+                while (nextB < m) {
+                    out.backward(base + nextB++);
+                }
+                out.update(j);
+            });
+        }
+
+        @Override
+        public String toString() {
+            return name();
+        }
     }
 
     private static void checkSync(int stages, int perMiniBatch, int miniBatches) {

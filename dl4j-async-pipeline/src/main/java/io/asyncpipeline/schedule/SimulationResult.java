@@ -1,10 +1,9 @@
 package io.asyncpipeline.schedule;
 
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Outcome of {@link TimingSimulator#simulate}: start/end time of every action, per-stage busy time and
@@ -39,28 +38,11 @@ public final class SimulationResult {
     }
 
     private static List<Map<Integer, Integer>> computeDelays(StagePlan plan) {
-        Map<Integer, Integer>[] perStage = newMaps(plan.stages());
+        List<Map<Integer, Integer>> perStage = new ArrayList<>(plan.stages());
         for (int k = 0; k < plan.stages(); k++) {
-            Map<Integer, Integer> updatesAtForward = new HashMap<>();
-            int updates = 0;
-            for (Action a : plan.actions(k)) {
-                switch (a.type()) {
-                    case FORWARD -> updatesAtForward.put(a.index(), updates);
-                    case BACKWARD -> perStage[k].put(a.index(), updates - updatesAtForward.get(a.index()));
-                    case UPDATE -> updates++;
-                }
-            }
+            perStage.add(PlanStats.delays(plan, k));
         }
-        return List.of(perStage).stream().map(Collections::unmodifiableMap).toList();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<Integer, Integer>[] newMaps(int n) {
-        Map<Integer, Integer>[] maps = new Map[n];
-        for (int i = 0; i < n; i++) {
-            maps[i] = new TreeMap<>();
-        }
-        return maps;
+        return List.copyOf(perStage);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.asyncpipeline.schedule;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -76,6 +77,54 @@ public final class StagePlan {
             }
         }
         return actions;
+    }
+
+    /**
+     * The stage interpreter's truncation rule, written once: the actions one stage executes when its
+     * (infinite) stream meets a data stream of {@code microBatches} micro-batches. Forwards with an
+     * index {@code >= microBatches} are dropped (they find no input); the list ends just before the
+     * first backward with an index {@code >= microBatches}.
+     *
+     * @param stream       one stage's actions, e.g. {@link PipelineSchedule#stream}; consumed
+     * @param microBatches stream length {@code N >= 0}
+     * @return the executed actions in order (unmodifiable)
+     * @throws IllegalArgumentException if {@code N < 0} or the stream ends before such a backward
+     */
+    public static List<Action> truncate(Iterator<Action> stream, int microBatches) {
+        if (microBatches < 0) {
+            throw new IllegalArgumentException("microBatches must be >= 0 but was " + microBatches
+                    + "; pass the length of the data stream");
+        }
+        Objects.requireNonNull(stream, "stream");
+        List<Action> out = new ArrayList<>();
+        for (Action a = nextExecuted(stream, microBatches); a != null; a = nextExecuted(stream, microBatches)) {
+            out.add(a);
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * One step of the rule of {@link #truncate}: takes actions from {@code stream} until one that the
+     * stage executes.
+     *
+     * @param streamEnd stream length, {@code Integer.MAX_VALUE} while it is not known
+     * @return that action, or {@code null} at the first backward with an index {@code >= streamEnd}
+     */
+    static Action nextExecuted(Iterator<Action> stream, int streamEnd) {
+        while (true) {
+            if (!stream.hasNext()) {
+                throw new IllegalArgumentException("stream ended before a backward of micro-batch >= " + streamEnd
+                        + "; a stage stream must be infinite");
+            }
+            Action a = stream.next();
+            boolean pastEnd = a.index() >= streamEnd;
+            if (pastEnd && a.type() == ActionType.BACKWARD) {
+                return null;
+            }
+            if (!pastEnd || a.type() != ActionType.FORWARD) {
+                return a;
+            }
+        }
     }
 
     /** @return number of stages {@code P} */

@@ -1,9 +1,5 @@
 package io.asyncpipeline.schedule;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Collectors;
-
 /**
  * Event-driven timing of a {@link StagePlan}. Every stage executes its list strictly in order; an
  * action starts as soon as its stage is free and all its data dependencies have finished (plus the
@@ -103,17 +99,6 @@ public final class TimingSimulator {
     }
 
     private static String blockedDescription(Timeline t, int k) {
-        Action next = t.next(k);
-        if (next == null) {
-            return "finished";
-        }
-        List<Action> missing = new ArrayList<>();
-        for (Action dep : Dependencies.of(next, t.plan.stages())) {
-            if (t.endOf(dep) == null) {
-                missing.add(dep);
-            }
-        }
-        return "next " + next + " waits for "
-                + missing.stream().map(Action::toString).collect(Collectors.joining(", "));
+        return Dependencies.describeNext(t.next(k), t.plan.stages(), dep -> t.endOf(dep) != null);
     }
 }

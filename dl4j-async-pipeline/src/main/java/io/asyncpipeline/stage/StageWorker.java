@@ -14,13 +14,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Runs one stage: interprets the stage's {@link io.asyncpipeline.schedule.ActionStream} against its
- * {@link StageComputation}, its channels and its weight stash. Used from a dedicated thread
+ * Runs one stage: interprets the stage's action stream ({@link io.asyncpipeline.schedule.PipelineSchedule#stream})
+ * against its {@link StageComputation}, its channels and its weight stash. Used from a dedicated thread
  * ({@link #run()}) or stepped by a single-threaded replay ({@link #step(boolean)}); both execute the
  * same ops in the same order, so they produce the same bits.
  *
  * <p>Stream end: a forward that receives {@link Message#END} fixes the stream length N; forwards
- * ≥ N are skipped and the stage finishes at its first backward ≥ N (see {@code ActionStream}).
+ * ≥ N are skipped and the stage finishes at its first backward ≥ N: the executed prefix is the stage's list in
+ * the finite plan for N micro-batches ({@link io.asyncpipeline.schedule.StagePlan#truncate}).
  */
 public final class StageWorker implements Runnable {
 
@@ -48,7 +49,7 @@ public final class StageWorker implements Runnable {
     private final int[] heldMicroBatch;
     private final int[] heldVersion;
     private int currentMicroBatch = -1;
-    private int taken;
+    private int executed;
     private int pendingExamples;
     private double pendingScore;
     private int pendingEpoch;
@@ -82,9 +83,14 @@ public final class StageWorker implements Runnable {
         return stage == 0 && links.source() != null && links.source().failedInIterator();
     }
 
-    /** How many actions this worker has taken from its stream (the last one may not have run yet). */
-    public int actionsTaken() {
-        return taken;
+    /** How many actions of its stream this worker has executed (forwards skipped after the stream end not counted). */
+    public int actionsExecuted() {
+        return executed;
+    }
+
+    /** The stream length N once this worker has seen the end of the stream, else -1. */
+    public int streamEnd() {
+        return end == null ? -1 : end;
     }
 
     /** The micro-batch of the action being (or last) executed, or -1 before the first. */
@@ -130,7 +136,6 @@ public final class StageWorker implements Runnable {
     private Step execute(boolean blocking) throws Exception {
         if (pending == null) {
             pending = actions.next();
-            taken++;
         }
         Action a = pending;
         if (end != null && a.index() >= end && a.type() == ActionType.BACKWARD) {
@@ -148,6 +153,9 @@ public final class StageWorker implements Runnable {
             case FORWARD -> forward(a.index());
             case BACKWARD -> backward(a.index());
             default -> update(a.index());
+        }
+        if (end == null || a.index() < end || a.type() == ActionType.UPDATE) {
+            executed++;
         }
         return Step.PROGRESS;
     }

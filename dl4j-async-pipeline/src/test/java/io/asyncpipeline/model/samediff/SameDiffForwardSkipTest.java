@@ -4,7 +4,6 @@ import io.asyncpipeline.PipelineSettings;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.runtime.PipelineTrainer;
 import io.asyncpipeline.runtime.RunSettings;
-import io.asyncpipeline.schedule.ActionStream;
 import io.asyncpipeline.transport.InJvmTransport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -203,8 +202,8 @@ class SameDiffForwardSkipTest {
             s = plain.settings();
         }
         // the runtime trains the counting stages directly (the facade builds its own stages)
-        RunSettings settings = new RunSettings(s.schedule().name(), ActionStream::async1F1B, s.microBatches(), 1,
-                s.devices(), s.weightStashing(), s.seed(), s.replay(), s.ndThreadsPerStage(), s.offHeapGcBudget());
+        RunSettings settings = new RunSettings(s.schedule().generator(s.microBatches()), s.devices().length + 2, s.devices(),
+                s.weightStashing(), s.seed(), s.replay(), s.ndThreadsPerStage(), s.offHeapGcBudget());
         PipelineTrainer trainer = new PipelineTrainer(model, settings, new InJvmTransport(), (i, m, score) -> { });
         PipelineMetrics metrics = trainer.fit(new ListDataSetIterator<>(data, 1), 1);
         int[] f = new int[model.counting().size()];
