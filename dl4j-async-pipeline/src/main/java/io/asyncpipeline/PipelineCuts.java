@@ -9,8 +9,8 @@ import java.util.List;
  * @param unit      what {@code partition} counts: {@code "layers"} (MultiLayerNetwork), {@code "vertices"}
  *                  (ComputationGraph, network inputs not counted) or {@code "ops"} (SameDiff)
  * @param partition units per stage, first to last
- * @param cutAfter  the last unit before each cut: a layer name (its index when unnamed), a vertex name, or the
- *                  SameDiff cut variable; {@code P - 1} entries
+ * @param cutAfter  the last unit before each cut: a layer name (DL4J names unnamed layers layer0, layer1, …),
+ *                  a vertex name, or the SameDiff cut variable; {@code P - 1} entries
  * @param crossing  the tensors that cross each cut, in the order they travel: one activation for a
  *                  MultiLayerNetwork, every input or vertex output used after the cut for a graph (skip
  *                  connections included), the cut variable for SameDiff

@@ -132,7 +132,7 @@ public final class MultiLayerPipelineModel extends Dl4jPipelineModel<MultiLayerN
         return "layers";
     }
 
-    /** The name of each stage's last layer (its index when unnamed), but the last stage's. */
+    /** The name of each stage's last layer (DL4J names unnamed layers layer0, layer1, …), but the last stage's. */
     @Override
     public List<String> cutAfter() {
         List<String> out = new ArrayList<>();
