@@ -1,8 +1,6 @@
 package io.asyncpipeline.model.samediff;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -34,11 +32,11 @@ final class SameDiffBoundaries {
         }
         Set<String> lossAncestors = new HashSet<>();
         for (String l : losses) {
-            lossAncestors.addAll(ancestors(sd, l));
+            lossAncestors.addAll(SameDiffGraphs.ancestors(sd, l));
         }
         // only the first stage gets the DataSet features and only the last the labels (when a config maps them)
-        String feature = SameDiffCuts.featurePlaceholder(sd);
-        String label = SameDiffCuts.labelPlaceholder(sd);
+        String feature = SameDiffGraphs.featurePlaceholder(sd);
+        String label = SameDiffGraphs.labelPlaceholder(sd);
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < boundaries.length; i++) {
             String b = boundaries[i];
@@ -74,38 +72,17 @@ final class SameDiffBoundaries {
             }
         }
         for (int i = 0; i + 1 < boundaries.length; i++) {
-            Set<String> upstreamOfNext = ancestors(sd, boundaries[i + 1]);
+            Set<String> upstreamOfNext = SameDiffGraphs.ancestors(sd, boundaries[i + 1]);
             if (!upstreamOfNext.contains(boundaries[i])) {
                 List<String> sorted = new ArrayList<>(List.of(boundaries));
-                sorted.sort((a, c) -> ancestors(sd, c).contains(a) ? -1 : ancestors(sd, a).contains(c) ? 1 : 0);
-                boolean reversed = ancestors(sd, boundaries[i]).contains(boundaries[i + 1]);
+                sorted.sort((a, c) -> SameDiffGraphs.ancestors(sd, c).contains(a) ? -1 : SameDiffGraphs.ancestors(sd, a).contains(c) ? 1 : 0);
+                boolean reversed = SameDiffGraphs.ancestors(sd, boundaries[i]).contains(boundaries[i + 1]);
                 throw new IllegalArgumentException("Boundaries out of graph order: \"" + boundaries[i + 1] + "\" "
                         + (reversed ? "comes before \"" + boundaries[i] + "\" in the graph" : "does not depend on \""
                         + boundaries[i] + "\" (they are on parallel paths, so neither separates the graph at the other)")
                         + "; list the boundaries first to last" + (reversed ? ", e.g. cutAfter(" + quoted(sorted) + ")" : ""));
             }
         }
-    }
-
-    /** Variables upstream of {@code name} (excluding itself) in {@code sd}. */
-    private static Set<String> ancestors(SameDiff sd, String name) {
-        Set<String> seen = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>();
-        todo.push(name);
-        while (!todo.isEmpty()) {
-            Variable v = sd.getVariables().get(todo.pop());
-            String op = v == null ? null : v.getOutputOfOp();
-            if (op == null) {
-                continue;
-            }
-            List<String> ins = sd.getOps().get(op).getInputsToOp();
-            for (String in : ins == null ? List.<String>of() : ins) {
-                if (seen.add(in)) {
-                    todo.push(in);
-                }
-            }
-        }
-        return seen;
     }
 
     /**
@@ -120,7 +97,7 @@ final class SameDiffBoundaries {
     static String suggestions(SameDiff sd, String wanted, List<String> losses, Set<String> only) {
         Set<String> upstream = new HashSet<>();
         for (String l : losses) {
-            upstream.addAll(ancestors(sd, l));
+            upstream.addAll(SameDiffGraphs.ancestors(sd, l));
         }
         List<String> named = new ArrayList<>();
         for (Map.Entry<String, Variable> e : sd.getVariables().entrySet()) {
@@ -140,7 +117,7 @@ final class SameDiffBoundaries {
         // graph order: a variable has fewer ancestors than any variable downstream of it
         Map<String, Integer> depth = new HashMap<>();
         for (String n : shown) {
-            depth.put(n, ancestors(sd, n).size());
+            depth.put(n, SameDiffGraphs.ancestors(sd, n).size());
         }
         shown.sort(java.util.Comparator.<String>comparingInt(depth::get).thenComparing(n -> n));
         return shown.isEmpty() ? "(the graph has no named activations: name them, e.g. sd.math().add(\"block0_out\", a, b))"

@@ -1,20 +1,15 @@
 package io.asyncpipeline.model.samediff;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.autodiff.samediff.internal.Variable;
 
 /**
  * Where a {@link SameDiff} graph can be cut: the variables that separate it. Cutting after a variable
@@ -28,52 +23,6 @@ public final class SameDiffCuts {
     private SameDiffCuts() {
     }
 
-    /** Ops on a path to {@code losses} (names of ops). */
-    public static Set<String> lossOps(SameDiff sd, List<String> losses) {
-        Set<String> ops = new LinkedHashSet<>();
-        for (String l : losses) {
-            ops.addAll(opsUpstream(sd, l, null));
-        }
-        return ops;
-    }
-
-    /**
-     * Ops computing {@code name} (the op producing it included), walking back from it and stopping at
-     * {@code stop} (null: at nothing but leaves).
-     */
-    static Set<String> opsUpstream(SameDiff sd, String name, String stop) {
-        Set<String> ops = new LinkedHashSet<>();
-        Set<String> seen = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>();
-        todo.push(name);
-        while (!todo.isEmpty()) {
-            String n = todo.pop();
-            if (!seen.add(n) || n.equals(stop)) {
-                continue;
-            }
-            Variable v = sd.getVariables().get(n);
-            String op = v == null ? null : v.getOutputOfOp();
-            if (op != null && ops.add(op)) {
-                List<String> ins = sd.getOps().get(op).getInputsToOp();
-                if (ins != null) {
-                    ins.forEach(todo::push);
-                }
-            }
-        }
-        return ops;
-    }
-
-    private static Set<String> inputsOf(SameDiff sd, Set<String> ops) {
-        Set<String> in = new LinkedHashSet<>();
-        for (String op : ops) {
-            List<String> ins = sd.getOps().get(op).getInputsToOp();
-            if (ins != null) {
-                in.addAll(ins);
-            }
-        }
-        return in;
-    }
-
     /**
      * Why cutting after {@code v} leaves more than {@code v} crossing the cut, or null if it does not.
      *
@@ -82,16 +31,15 @@ public final class SameDiffCuts {
      * @param shared  whether a trainable variable read on both sides makes the cut invalid
      */
     public static String crossing(SameDiff sd, String v, List<String> losses, String feature, String label, boolean shared) {
-        Set<String> before = opsUpstream(sd, v, null);
+        Set<String> before = SameDiffGraphs.opsUpstream(sd, v, null);
         Set<String> after = new LinkedHashSet<>();
         for (String l : losses) {
-            after.addAll(opsUpstream(sd, l, v));
+            after.addAll(SameDiffGraphs.opsUpstream(sd, l, v));
         }
-        Set<String> readAfter = inputsOf(sd, after);
-        Set<String> readBefore = inputsOf(sd, before);
+        Set<String> readAfter = SameDiffGraphs.inputsOf(sd, after);
+        Set<String> readBefore = SameDiffGraphs.inputsOf(sd, before);
         for (String in : readAfter) {
-            Variable var = sd.getVariables().get(in);
-            String producer = var == null ? null : var.getOutputOfOp();
+            String producer = SameDiffGraphs.producer(sd, in);
             if (!in.equals(v) && producer != null && before.contains(producer)) {
                 return "the ops after it also read \"" + in + "\", which is computed before it and does not cross the cut";
             }
@@ -113,22 +61,6 @@ public final class SameDiffCuts {
         return null;
     }
 
-    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet features to; null without a config or one mapping. */
-    public static String featurePlaceholder(SameDiff sd) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        return tc == null ? null : single(tc.getDataSetFeatureMapping());
-    }
-
-    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet labels to; null without a config or one mapping. */
-    public static String labelPlaceholder(SameDiff sd) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        return tc == null ? null : single(tc.getDataSetLabelMapping());
-    }
-
-    private static String single(List<String> names) {
-        return names == null || names.size() != 1 ? null : names.get(0);
-    }
-
     /**
      * The valid cut variables of {@code sd}, first to last: floating point op outputs on the path to the
      * loss (not the loss itself) that are the only tensor crossing a cut after them, with the feature
@@ -137,7 +69,7 @@ public final class SameDiffCuts {
      * cannot differentiate a first stage without one).
      */
     public static List<String> candidates(SameDiff sd, List<String> losses, String feature, String label) {
-        Set<String> ops = lossOps(sd, losses);
+        Set<String> ops = SameDiffGraphs.lossOps(sd, losses);
         Map<String, Integer> depth = new HashMap<>();
         List<String> found = new ArrayList<>();
         for (String op : ops) {
@@ -149,7 +81,7 @@ public final class SameDiffCuts {
                 }
                 if (readsTrainable(sd, out) && crossing(sd, out, losses, feature, label, true) == null) {
                     found.add(out);
-                    depth.put(out, opsUpstream(sd, out, null).size());
+                    depth.put(out, SameDiffGraphs.opsUpstream(sd, out, null).size());
                 }
             }
         }
@@ -160,7 +92,7 @@ public final class SameDiffCuts {
 
     /** Whether a trainable variable is used to compute {@code name} (a first stage without one has nothing to train). */
     private static boolean readsTrainable(SameDiff sd, String name) {
-        for (String in : inputsOf(sd, opsUpstream(sd, name, null))) {
+        for (String in : SameDiffGraphs.ancestors(sd, name)) {
             if (sd.getVariable(in).getVariableType() == VariableType.VARIABLE) {
                 return true;
             }
@@ -185,11 +117,11 @@ public final class SameDiffCuts {
      * ops computing {@code cuts.get(i)} that no earlier segment holds; the last one the rest.
      */
     public static List<Set<String>> segments(SameDiff sd, List<String> losses, List<String> cuts) {
-        Set<String> remaining = new LinkedHashSet<>(lossOps(sd, losses));
+        Set<String> remaining = new LinkedHashSet<>(SameDiffGraphs.lossOps(sd, losses));
         List<Set<String>> out = new ArrayList<>();
         for (String c : cuts) {
             Set<String> seg = new LinkedHashSet<>();
-            for (String op : opsUpstream(sd, c, null)) {
+            for (String op : SameDiffGraphs.opsUpstream(sd, c, null)) {
                 if (remaining.remove(op)) {
                     seg.add(op);
                 }

@@ -5,12 +5,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Placeholder shape checks of a SameDiff pipeline, at {@code build()} and on every batch of {@code fit}.
@@ -26,9 +23,8 @@ final class SameDiffShapes {
 
     /** The checks at build(): declared shapes, the sample against them, and a forward pass on a small batch. */
     static void checkAtBuild(SameDiff sd, DataSet sample) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        String feature = tc.getDataSetFeatureMapping().get(0);
-        String label = tc.getDataSetLabelMapping().get(0);
+        String feature = SameDiffGraphs.requireFeaturePlaceholder(sd.getTrainingConfig());
+        String label = SameDiffGraphs.requireLabelPlaceholder(sd.getTrainingConfig());
         declared(sd, feature, "features");
         declared(sd, label, "labels");
         if (sample != null) {
@@ -41,8 +37,8 @@ final class SameDiffShapes {
         }
         List<String> wanted = new ArrayList<>(sd.getLossVariables());
         Map<String, INDArray> feeds = new LinkedHashMap<>();
-        feeds.put(feature, sample != null ? sample.getFeatures() : zeros(sd.getVariable(feature)));
-        feeds.put(label, sample != null ? sample.getLabels() : zeros(sd.getVariable(label)));
+        feeds.put(feature, sample != null ? sample.getFeatures() : SameDiffGraphs.zeros(sd.getVariable(feature)));
+        feeds.put(label, sample != null ? sample.getLabels() : SameDiffGraphs.zeros(sd.getVariable(label)));
         try {
             sd.output(feeds, wanted);
         } catch (RuntimeException e) {
@@ -64,14 +60,6 @@ final class SameDiffShapes {
         }
     }
 
-    private static INDArray zeros(SDVariable placeholder) {
-        long[] s = placeholder.getShape().clone();
-        for (int i = 0; i < s.length; i++) {
-            s[i] = s[i] < 0 ? SameDiffPartitioner.DEFAULT_BATCH : s[i];
-        }
-        return Nd4j.zeros(placeholder.dataType(), s);
-    }
-
     /** A batch of fit: features and labels present, as many examples each, shapes matching the placeholders. */
     static void checkBatch(SameDiff sd, DataSet ds) {
         INDArray f = ds.getFeatures();
@@ -88,9 +76,8 @@ final class SameDiffShapes {
             throw new IllegalArgumentException("a batch's features " + Arrays.toString(f.shape()) + " and labels "
                     + Arrays.toString(y.shape()) + " must have the same number of examples (> 0) in dimension 0");
         }
-        TrainingConfig tc = sd.getTrainingConfig();
-        check(sd, tc.getDataSetFeatureMapping().get(0), f, "a batch's features");
-        check(sd, tc.getDataSetLabelMapping().get(0), y, "a batch's labels");
+        check(sd, SameDiffGraphs.requireFeaturePlaceholder(sd.getTrainingConfig()), f, "a batch's features");
+        check(sd, SameDiffGraphs.requireLabelPlaceholder(sd.getTrainingConfig()), y, "a batch's labels");
     }
 
     /** {@code a} against the declared shape of placeholder {@code name}: same rank, equal where not -1. */

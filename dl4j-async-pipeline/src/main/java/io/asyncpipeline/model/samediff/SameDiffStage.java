@@ -76,8 +76,8 @@ public final class SameDiffStage implements StageComputation {
                         + " needs each variable in one stage (e.g. an untied output head)");
             }
         }
-        this.featureName = single(config.getDataSetFeatureMapping(), "feature");
-        this.labelName = single(config.getDataSetLabelMapping(), "label");
+        this.featureName = SameDiffGraphs.requireFeaturePlaceholder(config);
+        this.labelName = SameDiffGraphs.requireLabelPlaceholder(config);
         IUpdater u = this.updater;
         for (String v : stage.trainableVariables()) {
             INDArray arr = source.getVariable(v).getArr();
@@ -87,13 +87,6 @@ public final class SameDiffStage implements StageComputation {
             gu.setStateViewArray(view, arr.shape(), arr.ordering(), true);
             updaters.put(v, gu);
         }
-    }
-
-    private static String single(List<String> names, String what) {
-        if (names == null || names.size() != 1) {
-            throw new IllegalArgumentException("The TrainingConfig must map exactly one " + what + " placeholder, has " + names);
-        }
-        return names.get(0);
     }
 
     public SameDiffStages.Stage stage() {

@@ -1,9 +1,7 @@
 package io.asyncpipeline.model.samediff;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -15,8 +13,6 @@ import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -130,29 +126,16 @@ public final class SameDiffStages {
         Set<String> trainable = new LinkedHashSet<>();
         Set<String> placeholders = new LinkedHashSet<>();
         Set<String> opsInStage = new LinkedHashSet<>();
-        Deque<String> todo = new ArrayDeque<>(stageLosses);
-        Set<String> visited = new HashSet<>();
-        while (!todo.isEmpty()) {
-            String name = todo.pop();
-            if (!visited.add(name)) {
-                continue;
-            }
-            Variable v = g.getVariables().get(name);
-            VariableType t = v.getVariable().getVariableType();
+        for (String name : SameDiffGraphs.variablesUpstream(g, stageLosses)) {
+            VariableType t = g.getVariable(name).getVariableType();
             if (t == VariableType.VARIABLE) {
                 trainable.add(name);
             } else if (t == VariableType.PLACEHOLDER) {
                 placeholders.add(name);
             }
-            String op = v.getOutputOfOp();
-            if (op != null) {
-                SameDiffOp o = g.getOps().get(op);
-                if (sd.getOps().containsKey(op)) {
-                    opsInStage.add(op);     // ops of the user's graph (not the surrogate's)
-                }
-                if (o.getInputsToOp() != null) {
-                    todo.addAll(o.getInputsToOp());
-                }
+            String op = SameDiffGraphs.producer(g, name);
+            if (op != null && sd.getOps().containsKey(op)) {
+                opsInStage.add(op);     // ops of the user's graph (not the surrogate's)
             }
         }
         if (inputName != null && !placeholders.contains(inputName)) {
@@ -181,22 +164,10 @@ public final class SameDiffStages {
         for (Stage s : stages) {
             covered.addAll(s.ops);
         }
-        Deque<String> todo = new ArrayDeque<>(sd.getLossVariables());
-        Set<String> visited = new HashSet<>();
-        while (!todo.isEmpty()) {
-            String name = todo.pop();
-            if (!visited.add(name)) {
-                continue;
-            }
-            String op = sd.getVariables().get(name).getOutputOfOp();
-            if (op != null) {
-                if (!covered.contains(op)) {
-                    throw new IllegalArgumentException("Op \"" + op + "\" belongs to no stage: the boundaries do not cut the graph");
-                }
-                List<String> ins = sd.getOps().get(op).getInputsToOp();
-                if (ins != null) {
-                    todo.addAll(ins);
-                }
+        for (String name : SameDiffGraphs.variablesUpstream(sd, sd.getLossVariables())) {
+            String op = SameDiffGraphs.producer(sd, name);
+            if (op != null && !covered.contains(op)) {
+                throw new IllegalArgumentException("Op \"" + op + "\" belongs to no stage: the boundaries do not cut the graph");
             }
         }
         // an op in two stages means a boundary does not separate the graph
