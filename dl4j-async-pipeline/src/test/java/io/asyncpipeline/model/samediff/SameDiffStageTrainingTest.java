@@ -40,7 +40,7 @@ class SameDiffStageTrainingTest {
     void rejectsVariableSharedByTwoStages() {
         TransformerConfig c = SameDiffStagesTest.config(4, true);
         SameDiff sd = DecoderTransformer.build(c);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockCuts(c));
         TrainingConfig tc = DecoderTransformer.trainingConfig(DiscountedNadam.builder().build());
         assertThrows(IllegalArgumentException.class, () -> new SameDiffStage(st, 0, tc));
     }
@@ -66,7 +66,7 @@ class SameDiffStageTrainingTest {
         DecoderTransformer.prepareForFit(reference);
         TrainingConfig tc = DecoderTransformer.trainingConfig(updater, regs);
 
-        SameDiffStages st = SameDiffStages.split(piped, DecoderTransformer.blockBoundaries(c));
+        SameDiffStages st = SameDiffStages.split(piped, DecoderTransformer.blockCuts(c));
         List<SameDiffStage> stages = new ArrayList<>();
         for (int i = 0; i < st.size(); i++) {
             stages.add(new SameDiffStage(st, i, tc));

@@ -64,7 +64,7 @@ class SameDiffStagesTest {
     void stagesShareArraysAndPartitionTheVariables() {
         TransformerConfig c = config(4, false);
         SameDiff sd = DecoderTransformer.build(c);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockCuts(c));
         assertEquals(4, st.size());
         assertTrue(st.sharedVariables().isEmpty());
         int total = 0;
@@ -100,7 +100,7 @@ class SameDiffStagesTest {
             double expectedLoss = sd.output(ph, "loss").get("loss").getDouble(0);
             long t1 = System.nanoTime();
 
-            SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+            SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockCuts(c));
             long t2 = System.nanoTime();
             int p = st.size();
             INDArray[] inputs = new INDArray[p];
@@ -149,7 +149,7 @@ class SameDiffStagesTest {
         TransformerConfig c = config(3, false);
         SameDiff sd = DecoderTransformer.build(c);
         Map<String, INDArray> ph = batch(c, 9);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockCuts(c));
         SameDiffStages.Stage s = st.stage(1);
         INDArray input = st.stage(0).forward(ph, null);
         Nd4j.getRandom().setSeed(4);
