@@ -207,7 +207,7 @@ public final class SameDiffPartitioner {
             this.segmentCosts = segmentCosts;
         }
 
-        /** The boundary variables, first to last ({@code cutAfter(...)} would take the same names). */
+        /** The cut variables, first to last ({@code cutAfter(...)} would take the same names). */
         public List<String> cuts() {
             return cuts;
         }

@@ -15,7 +15,7 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * A {@link SameDiff} graph cut at named boundary variables ({@link SameDiffStages}), each stage a
+ * A {@link SameDiff} graph cut after named cut variables ({@link SameDiffStages}), each stage a
  * {@link SameDiffStage}. Parameters are the user's arrays; the counters are the user's
  * {@link TrainingConfig}'s.
  *
@@ -41,13 +41,13 @@ public final class SameDiffPipelineModel implements PipelineModel {
     private final SameDiffStages split;
     private final List<StageComputation> stages = new ArrayList<>();
 
-    private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] boundaries) {
+    private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] cuts) {
         this.sd = sd;
         this.config = sd.getTrainingConfig();
         if (config == null) {
             throw new IllegalArgumentException("the SameDiff graph has no TrainingConfig: call sd.setTrainingConfig first");
         }
-        this.split = SameDiffStages.split(sd, boundaries);
+        this.split = SameDiffStages.split(sd, cuts);
         if (stageUpdaters != null && stageUpdaters.length != split.size()) {
             throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + split.size() + " stages");
         }
@@ -57,20 +57,20 @@ public final class SameDiffPipelineModel implements PipelineModel {
     }
 
     /**
-     * Cuts {@code sd} (with its training config set) at {@code boundaries}, in graph order, with one updater per stage ({@code null}, or a null entry:
-     * the training config's updater).
+     * Cuts {@code sd} (with its training config set) after the cut variables {@code cuts}, in graph order, with
+     * one updater per stage ({@code null}, or a null entry: the training config's updater).
      */
-    public static SameDiffPipelineModel split(SameDiff sd, IUpdater[] stageUpdaters, String... boundaries) {
-        return new SameDiffPipelineModel(sd, stageUpdaters, boundaries);
+    public static SameDiffPipelineModel split(SameDiff sd, IUpdater[] stageUpdaters, String... cuts) {
+        return new SameDiffPipelineModel(sd, stageUpdaters, cuts);
     }
 
-    /** The boundary variables the graph is cut at, first to last (chosen by the balancer when not named). */
-    public List<String> boundaries() {
-        List<String> b = new ArrayList<>();
+    /** The cut variables the graph is cut after, first to last (chosen by the balancer when not named). */
+    public List<String> cuts() {
+        List<String> c = new ArrayList<>();
         for (int i = 0; i + 1 < split.size(); i++) {
-            b.add(split.stage(i).outputBoundary());
+            c.add(split.stage(i).outputBoundary());
         }
-        return b;
+        return c;
     }
 
     public SameDiffStages stageGraphs() {
@@ -200,14 +200,14 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     @Override
     public List<String> cutAfter() {
-        return boundaries();
+        return cuts();
     }
 
     /** The cut variable of each cut: the one tensor that crosses it. */
     @Override
     public List<List<String>> crossing() {
         List<List<String>> out = new ArrayList<>();
-        for (String c : boundaries()) {
+        for (String c : cuts()) {
             out.add(List.of(c));
         }
         return out;

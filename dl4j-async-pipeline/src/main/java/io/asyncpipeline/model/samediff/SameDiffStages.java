@@ -65,7 +65,7 @@ public final class SameDiffStages {
         if (losses == null || losses.isEmpty()) {
             throw new IllegalArgumentException("The SameDiff graph has no loss variables: call setLossVariables first");
         }
-        SameDiffBoundaries.validate(sd, boundaries, losses);
+        SameDiffCuts.check(sd, boundaries, losses);
         List<Stage> stages = new ArrayList<>();
         Map<String, Integer> useCount = new HashMap<>();
         for (int i = 0; i <= boundaries.length; i++) {
@@ -141,7 +141,7 @@ public final class SameDiffStages {
         if (inputName != null && !placeholders.contains(inputName)) {
             throw new IllegalArgumentException("Stage " + index + " does not depend on its input boundary \"" + in + "\": the"
                     + " path to " + (out == null ? "the loss" : "\"" + out + "\"") + " bypasses it; cut at a tensor every path"
-                    + " crosses, e.g. " + SameDiffBoundaries.suggestions(sd, in, losses));
+                    + " crosses, e.g. " + SameDiffCuts.suggestions(sd, in, losses));
         }
         if (opsInStage.isEmpty()) {
             throw new IllegalArgumentException("Stage " + index + " (" + (in == null ? "input" : "\"" + in + "\"") + " -> "

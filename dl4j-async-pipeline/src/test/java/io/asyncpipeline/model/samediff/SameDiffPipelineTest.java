@@ -247,7 +247,7 @@ public class SameDiffPipelineTest {
         SameDiff piped = adamGraph(c);
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).stages(3).schedule(Schedule.GPIPE)
                 .microBatches(2).build()) {
-            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
+            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).cuts());
             w.fit(tenExamplesByFour(17));
             assertEquals(10, w.metrics().examples());
         }
