@@ -15,7 +15,7 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * A {@link SameDiff} graph cut after named cut variables ({@link SameDiffStages}), each stage a
+ * A {@link SameDiff} graph cut after named cut variables ({@link SameDiffSplitter}), each stage a
  * {@link SameDiffStage}. Parameters are the user's arrays; the counters are the user's
  * {@link TrainingConfig}'s.
  *
@@ -38,7 +38,7 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     private final SameDiff sd;
     private final TrainingConfig config;
-    private final SameDiffStages split;
+    private final SameDiffSplitter splitter;
     private final List<StageComputation> stages = new ArrayList<>();
 
     private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] cuts) {
@@ -47,12 +47,12 @@ public final class SameDiffPipelineModel implements PipelineModel {
         if (config == null) {
             throw new IllegalArgumentException("the SameDiff graph has no TrainingConfig: call sd.setTrainingConfig first");
         }
-        this.split = SameDiffStages.split(sd, cuts);
-        if (stageUpdaters != null && stageUpdaters.length != split.size()) {
-            throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + split.size() + " stages");
+        this.splitter = SameDiffSplitter.split(sd, cuts);
+        if (stageUpdaters != null && stageUpdaters.length != splitter.size()) {
+            throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + splitter.size() + " stages");
         }
-        for (int i = 0; i < split.size(); i++) {
-            stages.add(new SameDiffStage(split, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
+        for (int i = 0; i < splitter.size(); i++) {
+            stages.add(new SameDiffStage(splitter, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
         }
     }
 
@@ -67,14 +67,15 @@ public final class SameDiffPipelineModel implements PipelineModel {
     /** The cut variables the graph is cut after, first to last (chosen by the balancer when not named). */
     public List<String> cuts() {
         List<String> c = new ArrayList<>();
-        for (int i = 0; i + 1 < split.size(); i++) {
-            c.add(split.stage(i).outputBoundary());
+        for (int i = 0; i + 1 < splitter.size(); i++) {
+            c.add(splitter.stageGraph(i).outputCut());
         }
         return c;
     }
 
-    public SameDiffStages stageGraphs() {
-        return split;
+    /** The stage graphs the user's graph was cut into (each stage's {@link SameDiffStage} runs one). */
+    public SameDiffSplitter splitter() {
+        return splitter;
     }
 
     @Override
@@ -85,9 +86,9 @@ public final class SameDiffPipelineModel implements PipelineModel {
     /** Number of the user's graph's ops in each stage. */
     @Override
     public int[] partition() {
-        int[] p = new int[split.size()];
+        int[] p = new int[splitter.size()];
         for (int i = 0; i < p.length; i++) {
-            p[i] = split.stage(i).opCount();
+            p[i] = splitter.stageGraph(i).opCount();
         }
         return p;
     }
