@@ -221,7 +221,7 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     @Override
     public void checkBatch(org.nd4j.linalg.dataset.api.MultiDataSet mds) {
-        SameDiffShapes.checkBatch(sd, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
+        SameDiffSetup.checkBatch(sd, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
                 mds.getFeaturesMaskArray(0), mds.getLabelsMaskArray(0)));
     }
 
