@@ -15,9 +15,9 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * A {@link SameDiff} graph cut after named cut variables ({@link SameDiffSplitter}), each stage a
- * {@link SameDiffStage}. Parameters are the user's arrays; the counters are the user's
- * {@link TrainingConfig}'s.
+ * The model the runtime trains: a {@link SameDiff} graph cut after its cut variables into stage graphs
+ * ({@link SameDiffSplitter}), each trained by a {@link SameDiffStage}. Parameters are the user's arrays;
+ * the counters are the user's {@link TrainingConfig}'s.
  *
  * <p>Optimizer state is the user's SameDiff's: SameDiff keeps one {@link GradientUpdater} per trainable
  * variable in its updater map ({@link SameDiff#getUpdaterMap()}). {@link #pullOptimizerState()} makes
