@@ -46,8 +46,8 @@ public final class DecoderTransformer {
         return "block" + i + "_out";
     }
 
-    /** Names of the block outputs {@code block0_out .. block{layers-2}_out}: the cut points between blocks. */
-    public static String[] blockBoundaries(TransformerConfig c) {
+    /** Names of the block outputs {@code block0_out .. block{layers-2}_out}: the cut variables between blocks. */
+    public static String[] blockCuts(TransformerConfig c) {
         String[] b = new String[c.layers() - 1];
         for (int i = 0; i < b.length; i++) {
             b[i] = blockOutput(i);

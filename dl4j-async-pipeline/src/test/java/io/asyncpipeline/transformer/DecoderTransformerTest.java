@@ -61,7 +61,7 @@ class DecoderTransformerTest {
             // untrained: loss near ln(V)
             assertEquals(Math.log(11), out.get("loss").getDouble(0), 0.3);
             assertEquals(tied, sd.getVariable("head_W") == null);
-            assertArrayEquals(new String[] {"block0_out", "block1_out"}, DecoderTransformer.blockBoundaries(c));
+            assertArrayEquals(new String[] {"block0_out", "block1_out"}, DecoderTransformer.blockCuts(c));
         }
     }
 

@@ -134,9 +134,9 @@ public final class TransformerComparison {
                     a.positiveInt("val-windows"), a.longValue("seed"), variants, replay.equals("yes"));
         }
 
-        /** Boundaries: after every (layers / stages)-th block. */
+        /** Cuts: after every (layers / stages)-th block. */
         String[] cuts() {
-            String[] all = DecoderTransformer.blockBoundaries(model());
+            String[] all = DecoderTransformer.blockCuts(model());
             int per = layers / stages;
             String[] cuts = new String[stages - 1];
             for (int k = 0; k < cuts.length; k++) {

@@ -1,9 +1,8 @@
 package io.asyncpipeline.model.samediff;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -12,66 +11,24 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.Variable;
 
 /**
- * Where a {@link SameDiff} graph can be cut: the variables that separate it. Cutting after a variable
- * {@code v} splits the ops on the path to the loss into those computing {@code v} (its ancestors) and the
- * rest; {@code v} is a valid cut when the rest reads no other activation computed before {@code v}, so
- * that {@code v} is the only tensor crossing the cut. The user's placeholders are read directly by the
- * stages: the feature placeholder only before a cut, the label placeholder only after it.
+ * Where a {@link SameDiff} graph can be cut, and the checks of the cuts a user names. Cutting after a
+ * variable {@code v} (the cut variable) splits the ops on the path to the loss into those computing
+ * {@code v} (its ancestors) and the rest; {@code v} is a valid cut variable when the rest reads no other
+ * activation computed before {@code v}, so that {@code v} is the only tensor crossing the cut. The user's
+ * placeholders are read directly by the stages: the feature placeholder only before a cut, the label
+ * placeholder only after it.
+ *
+ * <p>{@link #candidates} lists every valid cut variable (what {@link SameDiffPartitioner} balances over);
+ * {@link #check} rejects wrong {@code cutAfter(...)} names before any stage is built, with messages that
+ * suggest valid names close to the wrong one.
  */
 public final class SameDiffCuts {
 
     private SameDiffCuts() {
-    }
-
-    /** Ops on a path to {@code losses} (names of ops). */
-    public static Set<String> lossOps(SameDiff sd, List<String> losses) {
-        Set<String> ops = new LinkedHashSet<>();
-        for (String l : losses) {
-            ops.addAll(opsUpstream(sd, l, null));
-        }
-        return ops;
-    }
-
-    /**
-     * Ops computing {@code name} (the op producing it included), walking back from it and stopping at
-     * {@code stop} (null: at nothing but leaves).
-     */
-    static Set<String> opsUpstream(SameDiff sd, String name, String stop) {
-        Set<String> ops = new LinkedHashSet<>();
-        Set<String> seen = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>();
-        todo.push(name);
-        while (!todo.isEmpty()) {
-            String n = todo.pop();
-            if (!seen.add(n) || n.equals(stop)) {
-                continue;
-            }
-            Variable v = sd.getVariables().get(n);
-            String op = v == null ? null : v.getOutputOfOp();
-            if (op != null && ops.add(op)) {
-                List<String> ins = sd.getOps().get(op).getInputsToOp();
-                if (ins != null) {
-                    ins.forEach(todo::push);
-                }
-            }
-        }
-        return ops;
-    }
-
-    private static Set<String> inputsOf(SameDiff sd, Set<String> ops) {
-        Set<String> in = new LinkedHashSet<>();
-        for (String op : ops) {
-            List<String> ins = sd.getOps().get(op).getInputsToOp();
-            if (ins != null) {
-                in.addAll(ins);
-            }
-        }
-        return in;
     }
 
     /**
@@ -82,16 +39,15 @@ public final class SameDiffCuts {
      * @param shared  whether a trainable variable read on both sides makes the cut invalid
      */
     public static String crossing(SameDiff sd, String v, List<String> losses, String feature, String label, boolean shared) {
-        Set<String> before = opsUpstream(sd, v, null);
+        Set<String> before = SameDiffGraphs.opsUpstream(sd, v, null);
         Set<String> after = new LinkedHashSet<>();
         for (String l : losses) {
-            after.addAll(opsUpstream(sd, l, v));
+            after.addAll(SameDiffGraphs.opsUpstream(sd, l, v));
         }
-        Set<String> readAfter = inputsOf(sd, after);
-        Set<String> readBefore = inputsOf(sd, before);
+        Set<String> readAfter = SameDiffGraphs.inputsOf(sd, after);
+        Set<String> readBefore = SameDiffGraphs.inputsOf(sd, before);
         for (String in : readAfter) {
-            Variable var = sd.getVariables().get(in);
-            String producer = var == null ? null : var.getOutputOfOp();
+            String producer = SameDiffGraphs.producer(sd, in);
             if (!in.equals(v) && producer != null && before.contains(producer)) {
                 return "the ops after it also read \"" + in + "\", which is computed before it and does not cross the cut";
             }
@@ -113,22 +69,6 @@ public final class SameDiffCuts {
         return null;
     }
 
-    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet features to; null without a config or one mapping. */
-    public static String featurePlaceholder(SameDiff sd) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        return tc == null ? null : single(tc.getDataSetFeatureMapping());
-    }
-
-    /** The placeholder {@code sd}'s TrainingConfig maps the DataSet labels to; null without a config or one mapping. */
-    public static String labelPlaceholder(SameDiff sd) {
-        TrainingConfig tc = sd.getTrainingConfig();
-        return tc == null ? null : single(tc.getDataSetLabelMapping());
-    }
-
-    private static String single(List<String> names) {
-        return names == null || names.size() != 1 ? null : names.get(0);
-    }
-
     /**
      * The valid cut variables of {@code sd}, first to last: floating point op outputs on the path to the
      * loss (not the loss itself) that are the only tensor crossing a cut after them, with the feature
@@ -137,7 +77,7 @@ public final class SameDiffCuts {
      * cannot differentiate a first stage without one).
      */
     public static List<String> candidates(SameDiff sd, List<String> losses, String feature, String label) {
-        Set<String> ops = lossOps(sd, losses);
+        Set<String> ops = SameDiffGraphs.lossOps(sd, losses);
         Map<String, Integer> depth = new HashMap<>();
         List<String> found = new ArrayList<>();
         for (String op : ops) {
@@ -149,7 +89,7 @@ public final class SameDiffCuts {
                 }
                 if (readsTrainable(sd, out) && crossing(sd, out, losses, feature, label, true) == null) {
                     found.add(out);
-                    depth.put(out, opsUpstream(sd, out, null).size());
+                    depth.put(out, SameDiffGraphs.opsUpstream(sd, out, null).size());
                 }
             }
         }
@@ -160,7 +100,7 @@ public final class SameDiffCuts {
 
     /** Whether a trainable variable is used to compute {@code name} (a first stage without one has nothing to train). */
     private static boolean readsTrainable(SameDiff sd, String name) {
-        for (String in : inputsOf(sd, opsUpstream(sd, name, null))) {
+        for (String in : SameDiffGraphs.ancestors(sd, name)) {
             if (sd.getVariable(in).getVariableType() == VariableType.VARIABLE) {
                 return true;
             }
@@ -185,11 +125,11 @@ public final class SameDiffCuts {
      * ops computing {@code cuts.get(i)} that no earlier segment holds; the last one the rest.
      */
     public static List<Set<String>> segments(SameDiff sd, List<String> losses, List<String> cuts) {
-        Set<String> remaining = new LinkedHashSet<>(lossOps(sd, losses));
+        Set<String> remaining = new LinkedHashSet<>(SameDiffGraphs.lossOps(sd, losses));
         List<Set<String>> out = new ArrayList<>();
         for (String c : cuts) {
             Set<String> seg = new LinkedHashSet<>();
-            for (String op : opsUpstream(sd, c, null)) {
+            for (String op : SameDiffGraphs.opsUpstream(sd, c, null)) {
                 if (remaining.remove(op)) {
                     seg.add(op);
                 }
@@ -198,5 +138,137 @@ public final class SameDiffCuts {
         }
         out.add(remaining);
         return out;
+    }
+
+    /**
+     * Checks the cut variables a user names ({@code cutAfter(...)}) before any stage is built, with messages
+     * that say what to change: each name must exist, be a floating point op output the loss depends on,
+     * appear once and be the only tensor crossing its cut, and the names must be in graph order (each cut
+     * variable upstream of the next).
+     */
+    static void check(SameDiff sd, String[] cuts, List<String> losses) {
+        if (cuts == null || cuts.length == 0) {
+            throw new IllegalArgumentException("no cut variables: name at least one with cutAfter(...), e.g. cutAfter("
+                    + suggestions(sd, "", losses) + ")");
+        }
+        Set<String> lossAncestors = new HashSet<>();
+        for (String l : losses) {
+            lossAncestors.addAll(SameDiffGraphs.ancestors(sd, l));
+        }
+        // only the first stage gets the DataSet features and only the last the labels (when a config maps them)
+        String feature = SameDiffGraphs.featurePlaceholder(sd);
+        String label = SameDiffGraphs.labelPlaceholder(sd);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < cuts.length; i++) {
+            String c = cuts[i];
+            if (c == null) {
+                throw new IllegalArgumentException("cut variable " + i + " is null: name a variable, e.g. one of "
+                        + suggestions(sd, "", losses));
+            }
+            SDVariable v = sd.getVariable(c);
+            if (v == null) {
+                throw new IllegalArgumentException("No variable named \"" + c + "\" to cut at; cut variables are op outputs"
+                        + " the loss depends on, e.g. " + suggestions(sd, c, losses));
+            }
+            if (v.getVariableType() != VariableType.ARRAY || !v.dataType().isFPType()) {
+                throw new IllegalArgumentException("Cut variable \"" + c + "\" must be a floating point op output (ARRAY), is "
+                        + v.getVariableType() + " " + v.dataType() + "; cut at an activation instead, e.g. "
+                        + suggestions(sd, c, losses));
+            }
+            if (!seen.add(c)) {
+                throw new IllegalArgumentException("Cut variable \"" + c + "\" given twice in " + Arrays.toString(cuts)
+                        + ": the stage between the two would be empty; remove the repeated name");
+            }
+            if (losses.contains(c) || !lossAncestors.contains(c)) {
+                throw new IllegalArgumentException("Cut variable \"" + c + "\" " + (losses.contains(c) ? "is the loss" : "is not"
+                        + " used to compute the loss " + losses) + ", so the stage after it would be empty or cut off;"
+                        + " cut at an activation upstream of the loss, e.g. " + suggestions(sd, c, losses));
+            }
+            String crossing = crossing(sd, c, losses, feature, label, false);
+            if (crossing != null) {
+                throw new IllegalArgumentException("Cut variable \"" + c + "\" does not separate the graph: " + crossing
+                        + ", so a stage would need an activation the cut does not carry; cut at a single tensor every"
+                        + " path to the loss crosses, e.g. " + suggestions(sd, c, losses,
+                        new HashSet<>(candidates(sd, losses, feature, label))));
+            }
+        }
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            Set<String> upstreamOfNext = SameDiffGraphs.ancestors(sd, cuts[i + 1]);
+            if (!upstreamOfNext.contains(cuts[i])) {
+                List<String> sorted = new ArrayList<>(List.of(cuts));
+                sorted.sort((a, b) -> SameDiffGraphs.ancestors(sd, b).contains(a) ? -1
+                        : SameDiffGraphs.ancestors(sd, a).contains(b) ? 1 : 0);
+                boolean reversed = SameDiffGraphs.ancestors(sd, cuts[i]).contains(cuts[i + 1]);
+                throw new IllegalArgumentException("Cut variables out of graph order: \"" + cuts[i + 1] + "\" "
+                        + (reversed ? "comes before \"" + cuts[i] + "\" in the graph" : "does not depend on \""
+                        + cuts[i] + "\" (they are on parallel paths, so neither separates the graph at the other)")
+                        + "; list the cut variables first to last" + (reversed ? ", e.g. cutAfter(" + quoted(sorted) + ")" : ""));
+            }
+        }
+    }
+
+    /**
+     * Up to 6 user-named floating point op outputs the loss depends on (names SameDiff made up, like
+     * {@code add_27}, are left out), the closest to {@code wanted} first, listed in graph order.
+     */
+    static String suggestions(SameDiff sd, String wanted, List<String> losses) {
+        return suggestions(sd, wanted, losses, null);
+    }
+
+    /** As {@link #suggestions(SameDiff, String, List)}, among {@code only} (null: all). */
+    static String suggestions(SameDiff sd, String wanted, List<String> losses, Set<String> only) {
+        Set<String> upstream = new HashSet<>();
+        for (String l : losses) {
+            upstream.addAll(SameDiffGraphs.ancestors(sd, l));
+        }
+        List<String> named = new ArrayList<>();
+        for (Map.Entry<String, Variable> e : sd.getVariables().entrySet()) {
+            String n = e.getKey();
+            String op = e.getValue().getOutputOfOp();
+            SDVariable v = e.getValue().getVariable();
+            if (op == null || (only != null && !only.contains(n)) || n.equals(op) || n.startsWith(op + ":") || !upstream.contains(n)
+                    || v.getVariableType() != VariableType.ARRAY || v.dataType() == null || !v.dataType().isFPType()) {
+                continue;
+            }
+            named.add(n);
+        }
+        List<String> byDistance = new ArrayList<>(named);
+        byDistance.sort(Comparator.comparingInt(n -> distance(n, wanted)));
+        Set<String> pick = new HashSet<>(byDistance.subList(0, Math.min(6, byDistance.size())));
+        List<String> shown = new ArrayList<>(pick);
+        // graph order: a variable has fewer ancestors than any variable downstream of it
+        Map<String, Integer> depth = new HashMap<>();
+        for (String n : shown) {
+            depth.put(n, SameDiffGraphs.ancestors(sd, n).size());
+        }
+        shown.sort(Comparator.<String>comparingInt(depth::get).thenComparing(n -> n));
+        return shown.isEmpty() ? "(the graph has no named activations: name them, e.g. sd.math().add(\"block0_out\", a, b))"
+                : quoted(shown) + (named.size() > shown.size() ? " (" + named.size() + " named activations in all)" : "");
+    }
+
+    private static String quoted(List<String> names) {
+        StringBuilder sb = new StringBuilder();
+        for (String n : names) {
+            sb.append(sb.length() == 0 ? "" : ", ").append('"').append(n).append('"');
+        }
+        return sb.toString();
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 }

@@ -16,7 +16,6 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Automatic cuts of a {@link SameDiff} graph: finds the variables the graph can be cut at
@@ -40,8 +39,8 @@ public final class SameDiffPartitioner {
     /** The variables {@code sd} (with its TrainingConfig and loss set) can be cut at, first to last. */
     public static List<String> candidates(SameDiff sd) {
         requireConfig(sd);
-        return SameDiffCuts.candidates(sd, sd.getLossVariables(), SameDiffCuts.featurePlaceholder(sd),
-                SameDiffCuts.labelPlaceholder(sd));
+        return SameDiffCuts.candidates(sd, sd.getLossVariables(), SameDiffGraphs.featurePlaceholder(sd),
+                SameDiffGraphs.labelPlaceholder(sd));
     }
 
     /** The balanced cuts into {@code stages} stages, costs estimated on a batch built from the placeholder shapes. */
@@ -95,7 +94,7 @@ public final class SameDiffPartitioner {
 
     /** Estimated forward cost (flops) of each op on the loss path, from one forward pass. */
     public static Map<String, Double> opCosts(SameDiff sd, List<String> losses, DataSet sample) {
-        Set<String> ops = SameDiffCuts.lossOps(sd, losses);
+        Set<String> ops = SameDiffGraphs.lossOps(sd, losses);
         Map<String, INDArray> feeds = feeds(sd, ops, sample);
         List<String> outputs = new ArrayList<>();
         for (String op : ops) {
@@ -159,40 +158,32 @@ public final class SameDiffPartitioner {
     /** The sample's arrays for the feature and label placeholders; zeros shaped like the declared shape for the rest. */
     static Map<String, INDArray> feeds(SameDiff sd, Set<String> ops, DataSet sample) {
         requireConfig(sd);
-        String feature = SameDiffCuts.featurePlaceholder(sd);
-        String label = SameDiffCuts.labelPlaceholder(sd);
+        String feature = SameDiffGraphs.featurePlaceholder(sd);
+        String label = SameDiffGraphs.labelPlaceholder(sd);
         Map<String, INDArray> feeds = new HashMap<>();
-        for (String op : ops) {
-            List<String> ins = sd.getOps().get(op).getInputsToOp();
-            for (String in : ins == null ? List.<String>of() : ins) {
-                SDVariable v = sd.getVariable(in);
-                if (v.getVariableType() != VariableType.PLACEHOLDER || feeds.containsKey(in)) {
-                    continue;
-                }
-                if (sample != null && in.equals(feature)) {
-                    feeds.put(in, sample.getFeatures());
-                } else if (sample != null && in.equals(label)) {
-                    feeds.put(in, sample.getLabels());
-                } else {
-                    feeds.put(in, Nd4j.zeros(v.dataType(), estimateShape(v)));
-                }
+        for (String in : SameDiffGraphs.inputsOf(sd, ops)) {
+            SDVariable v = sd.getVariable(in);
+            if (v.getVariableType() != VariableType.PLACEHOLDER) {
+                continue;
+            }
+            if (sample != null && in.equals(feature)) {
+                feeds.put(in, sample.getFeatures());
+            } else if (sample != null && in.equals(label)) {
+                feeds.put(in, sample.getLabels());
+            } else {
+                requireShape(v);
+                feeds.put(in, SameDiffGraphs.zeros(v));
             }
         }
         return feeds;
     }
 
-    private static long[] estimateShape(SDVariable placeholder) {
-        long[] shape = placeholder.getShape();
-        if (shape == null) {
+    private static void requireShape(SDVariable placeholder) {
+        if (placeholder.getShape() == null) {
             throw new IllegalArgumentException("placeholder \"" + placeholder.name() + "\" has no declared shape, so the"
                     + " op costs cannot be estimated: declare it (e.g. sd.placeHolder(\"" + placeholder.name() + "\", type, -1,"
                     + " 32)), pass a sample batch with profileWith(dataSet), or name the cuts with cutAfter(...)");
         }
-        long[] s = shape.clone();
-        for (int i = 0; i < s.length; i++) {
-            s[i] = s[i] < 0 ? DEFAULT_BATCH : s[i];
-        }
-        return s;
     }
 
     private static void requireConfig(SameDiff sd) {
@@ -216,7 +207,7 @@ public final class SameDiffPartitioner {
             this.segmentCosts = segmentCosts;
         }
 
-        /** The boundary variables, first to last ({@code cutAfter(...)} would take the same names). */
+        /** The cut variables, first to last ({@code cutAfter(...)} would take the same names). */
         public List<String> cuts() {
             return cuts;
         }

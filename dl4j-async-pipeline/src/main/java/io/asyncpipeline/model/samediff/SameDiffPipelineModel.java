@@ -15,9 +15,9 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * A {@link SameDiff} graph cut at named boundary variables ({@link SameDiffStages}), each stage a
- * {@link SameDiffStage}. Parameters are the user's arrays; the counters are the user's
- * {@link TrainingConfig}'s.
+ * The model the runtime trains: a {@link SameDiff} graph cut after its cut variables into stage graphs
+ * ({@link SameDiffSplitter}), each trained by a {@link SameDiffStage}. Parameters are the user's arrays;
+ * the counters are the user's {@link TrainingConfig}'s.
  *
  * <p>Optimizer state is the user's SameDiff's: SameDiff keeps one {@link GradientUpdater} per trainable
  * variable in its updater map ({@link SameDiff#getUpdaterMap()}). {@link #pullOptimizerState()} makes
@@ -38,43 +38,44 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     private final SameDiff sd;
     private final TrainingConfig config;
-    private final SameDiffStages split;
+    private final SameDiffSplitter splitter;
     private final List<StageComputation> stages = new ArrayList<>();
 
-    private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] boundaries) {
+    private SameDiffPipelineModel(SameDiff sd, IUpdater[] stageUpdaters, String[] cuts) {
         this.sd = sd;
         this.config = sd.getTrainingConfig();
         if (config == null) {
             throw new IllegalArgumentException("the SameDiff graph has no TrainingConfig: call sd.setTrainingConfig first");
         }
-        this.split = SameDiffStages.split(sd, boundaries);
-        if (stageUpdaters != null && stageUpdaters.length != split.size()) {
-            throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + split.size() + " stages");
+        this.splitter = SameDiffSplitter.split(sd, cuts);
+        if (stageUpdaters != null && stageUpdaters.length != splitter.size()) {
+            throw new IllegalArgumentException(stageUpdaters.length + " stage updaters for " + splitter.size() + " stages");
         }
-        for (int i = 0; i < split.size(); i++) {
-            stages.add(new SameDiffStage(split, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
+        for (int i = 0; i < splitter.size(); i++) {
+            stages.add(new SameDiffStage(splitter, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
         }
     }
 
     /**
-     * Cuts {@code sd} (with its training config set) at {@code boundaries}, in graph order, with one updater per stage ({@code null}, or a null entry:
-     * the training config's updater).
+     * Cuts {@code sd} (with its training config set) after the cut variables {@code cuts}, in graph order, with
+     * one updater per stage ({@code null}, or a null entry: the training config's updater).
      */
-    public static SameDiffPipelineModel split(SameDiff sd, IUpdater[] stageUpdaters, String... boundaries) {
-        return new SameDiffPipelineModel(sd, stageUpdaters, boundaries);
+    public static SameDiffPipelineModel split(SameDiff sd, IUpdater[] stageUpdaters, String... cuts) {
+        return new SameDiffPipelineModel(sd, stageUpdaters, cuts);
     }
 
-    /** The boundary variables the graph is cut at, first to last (chosen by the balancer when not named). */
-    public List<String> boundaries() {
-        List<String> b = new ArrayList<>();
-        for (int i = 0; i + 1 < split.size(); i++) {
-            b.add(split.stage(i).outputBoundary());
+    /** The cut variables the graph is cut after, first to last (chosen by the balancer when not named). */
+    public List<String> cuts() {
+        List<String> c = new ArrayList<>();
+        for (int i = 0; i + 1 < splitter.size(); i++) {
+            c.add(splitter.stageGraph(i).outputCut());
         }
-        return b;
+        return c;
     }
 
-    public SameDiffStages stageGraphs() {
-        return split;
+    /** The stage graphs the user's graph was cut into (each stage's {@link SameDiffStage} runs one). */
+    public SameDiffSplitter splitter() {
+        return splitter;
     }
 
     @Override
@@ -85,9 +86,9 @@ public final class SameDiffPipelineModel implements PipelineModel {
     /** Number of the user's graph's ops in each stage. */
     @Override
     public int[] partition() {
-        int[] p = new int[split.size()];
+        int[] p = new int[splitter.size()];
         for (int i = 0; i < p.length; i++) {
-            p[i] = split.stage(i).opCount();
+            p[i] = splitter.stageGraph(i).opCount();
         }
         return p;
     }
@@ -200,14 +201,14 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     @Override
     public List<String> cutAfter() {
-        return boundaries();
+        return cuts();
     }
 
     /** The cut variable of each cut: the one tensor that crosses it. */
     @Override
     public List<List<String>> crossing() {
         List<List<String>> out = new ArrayList<>();
-        for (String c : boundaries()) {
+        for (String c : cuts()) {
             out.add(List.of(c));
         }
         return out;
@@ -220,7 +221,7 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     @Override
     public void checkBatch(org.nd4j.linalg.dataset.api.MultiDataSet mds) {
-        SameDiffShapes.checkBatch(sd, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
+        SameDiffSetup.checkBatch(sd, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
                 mds.getFeaturesMaskArray(0), mds.getLabelsMaskArray(0)));
     }
 

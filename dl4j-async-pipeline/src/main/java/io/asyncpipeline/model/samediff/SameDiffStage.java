@@ -17,9 +17,10 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
- * One stage of a SameDiff graph as a {@link StageComputation}, on a {@link SameDiffStages.Stage}.
+ * One stage of a SameDiff pipeline as the {@link StageComputation} the runtime trains: forward, backward
+ * and update of one {@link SameDiffSplitter.StageGraph stage graph}.
  *
- * <p>Forward runs the stage graph to its output boundary. Backward runs the stage's gradient function
+ * <p>Forward runs the stage graph to its output cut variable. Backward runs the stage's gradient function
  * with the surrogate loss {@code sum(output · upstreamGradient)} (the last stage: the user's loss), which
  * recomputes the stage forward inside SameDiff, so one activation slot suffices and the slot state is
  * not used. Gradients of the micro-batches are summed weighted by their example counts; {@link #update}
@@ -29,13 +30,13 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * <p>The update mirrors SameDiff's own training step per variable: BEFORE_UPDATER regularization,
  * {@link GradientUpdater#applyUpdater}, POST_UPDATER regularization, then {@code param -= update}
  * (or {@code +=} when the config maximises). Parameters are the user's arrays (shared through
- * {@link SameDiffStages}); the stage holds one {@link GradientUpdater} per variable, laid out as SameDiff
+ * {@link SameDiffSplitter}); the stage holds one {@link GradientUpdater} per variable, laid out as SameDiff
  * lays it out, which {@link SameDiffPipelineModel} swaps for the user's graph's own updaters when it has any.
  *
  * <p>{@link #params()} is a flattened COPY, not a view: SameDiff's thread-safe array holder does not
  * accept views. Weight stashing therefore goes through {@link #snapshotParams()} (that copy) and
  * {@link #restoreParams(INDArray)}, which assigns into each trainable variable's own array in
- * {@link SameDiffStages.Stage#trainableVariables()} order. As the backward recomputes the forward,
+ * {@link SameDiffSplitter.StageGraph#trainableVariables()} order. As the backward recomputes the forward,
  * {@link #backwardRecomputesForward()} is true and the worker runs no extra forward before it.
  *
  * <p>Each stage has its own {@link IUpdater} (the config's, or a per-stage one: {@code stageUpdater},
@@ -43,7 +44,7 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  */
 public final class SameDiffStage implements StageComputation {
 
-    private final SameDiffStages.Stage stage;
+    private final SameDiffSplitter.StageGraph graph;
     private final TrainingConfig config;
     private final IUpdater updater;
     private final SameDiff source;
@@ -54,32 +55,33 @@ public final class SameDiffStage implements StageComputation {
     private double lastScore = Double.NaN;
 
     /**
-     * @param stage  the stage (its variables must not be shared with another stage)
-     * @param config the user's training config: updater, regularization, minimize, and the DataSet
-     *               feature/label placeholder mapping (one feature and one label placeholder)
+     * @param splitter the stage graphs
+     * @param index    which of them this stage runs (its variables must not be shared with another stage)
+     * @param config   the user's training config: updater, regularization, minimize, and the DataSet
+     *                 feature/label placeholder mapping (one feature and one label placeholder)
      */
-    public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config) {
-        this(stages, index, config, null);
+    public SameDiffStage(SameDiffSplitter splitter, int index, TrainingConfig config) {
+        this(splitter, index, config, null);
     }
 
     /**
      * @param updater this stage's updater, or null for {@code config.getUpdater()}
      */
-    public SameDiffStage(SameDiffStages stages, int index, TrainingConfig config, IUpdater updater) {
-        this.stage = stages.stage(index);
+    public SameDiffStage(SameDiffSplitter splitter, int index, TrainingConfig config, IUpdater updater) {
+        this.graph = splitter.stageGraph(index);
         this.config = config;
         this.updater = updater != null ? updater : config.getUpdater();
-        this.source = stages.source();
-        for (String v : stage.trainableVariables()) {
-            if (stages.sharedVariables().contains(v)) {
+        this.source = splitter.source();
+        for (String v : graph.trainableVariables()) {
+            if (splitter.sharedVariables().contains(v)) {
                 throw new IllegalArgumentException("Variable \"" + v + "\" is used by more than one stage; pipelining"
                         + " needs each variable in one stage (e.g. an untied output head)");
             }
         }
-        this.featureName = single(config.getDataSetFeatureMapping(), "feature");
-        this.labelName = single(config.getDataSetLabelMapping(), "label");
+        this.featureName = SameDiffGraphs.requireFeaturePlaceholder(config);
+        this.labelName = SameDiffGraphs.requireLabelPlaceholder(config);
         IUpdater u = this.updater;
-        for (String v : stage.trainableVariables()) {
+        for (String v : graph.trainableVariables()) {
             INDArray arr = source.getVariable(v).getArr();
             long size = u.stateSize(arr.length());
             INDArray view = size == 0 ? null : Nd4j.create(arr.dataType(), 1, size);
@@ -89,15 +91,9 @@ public final class SameDiffStage implements StageComputation {
         }
     }
 
-    private static String single(List<String> names, String what) {
-        if (names == null || names.size() != 1) {
-            throw new IllegalArgumentException("The TrainingConfig must map exactly one " + what + " placeholder, has " + names);
-        }
-        return names.get(0);
-    }
-
-    public SameDiffStages.Stage stage() {
-        return stage;
+    /** The stage graph this stage runs. */
+    public SameDiffSplitter.StageGraph stageGraph() {
+        return graph;
     }
 
     /** This stage's updater configuration. */
@@ -112,10 +108,10 @@ public final class SameDiffStage implements StageComputation {
 
     private Map<String, INDArray> placeholders(Message input) {
         Map<String, INDArray> ph = new HashMap<>();
-        if (stage.isFirst()) {
+        if (graph.isFirst()) {
             ph.put(featureName, input.tensors()[0]);
         }
-        if (stage.isLast() && input.labels() != null) {
+        if (graph.isLast() && input.labels() != null) {
             ph.put(labelName, input.labels()[0]);
         }
         return ph;
@@ -123,11 +119,11 @@ public final class SameDiffStage implements StageComputation {
 
     @Override
     public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
-        if (stage.isLast()) {
+        if (graph.isLast()) {
             return new INDArray[0];       // the loss is computed with the backward
         }
-        INDArray in = stage.isFirst() ? null : input.tensors()[0];
-        return new INDArray[] {stage.forward(placeholders(input), in)};
+        INDArray in = graph.isFirst() ? null : input.tensors()[0];
+        return new INDArray[] {graph.forward(placeholders(input), in)};
     }
 
     @Override
@@ -137,10 +133,10 @@ public final class SameDiffStage implements StageComputation {
 
     @Override
     public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
-        INDArray in = stage.isFirst() ? null : input.tensors()[0];
-        INDArray g = stage.isLast() ? null : outputGradients[0];
-        SameDiffStages.Gradients gr = stage.backward(placeholders(input), in, g);
-        if (stage.isLast()) {
+        INDArray in = graph.isFirst() ? null : input.tensors()[0];
+        INDArray g = graph.isLast() ? null : outputGradients[0];
+        SameDiffSplitter.Gradients gr = graph.backward(placeholders(input), in, g);
+        if (graph.isLast()) {
             lastScore = gr.loss();
         }
         int n = input.examples();
@@ -215,20 +211,20 @@ public final class SameDiffStage implements StageComputation {
     /** Assigns {@code flat} (laid out as {@link #params()}) into each trainable variable's own array. */
     @Override
     public void restoreParams(INDArray flat) {
-        if (stage.trainableVariables().isEmpty() && flat.length() == 0) {
+        if (graph.trainableVariables().isEmpty() && flat.length() == 0) {
             return;
         }
         long total = 0;
-        for (String v : stage.trainableVariables()) {
+        for (String v : graph.trainableVariables()) {
             total += source.getVariable(v).getArr().length();
         }
         if (total != flat.length()) {        // checked before any assignment: never leave a mix of versions
-            throw new IllegalArgumentException("stage " + stage.index() + " has " + total + " parameters, the copy "
+            throw new IllegalArgumentException("stage " + graph.index() + " has " + total + " parameters, the copy "
                     + flat.length());
         }
         INDArray f = flat.reshape(flat.length());
         long offset = 0;
-        for (String v : stage.trainableVariables()) {
+        for (String v : graph.trainableVariables()) {
             INDArray arr = source.getVariable(v).getArr();
             long n = arr.length();
             arr.assign(f.get(NDArrayIndex.interval(offset, offset + n)).reshape('c', arr.shape()));
@@ -239,7 +235,7 @@ public final class SameDiffStage implements StageComputation {
     @Override
     public INDArray params() {
         List<INDArray> arrs = new ArrayList<>();
-        for (String v : stage.trainableVariables()) {
+        for (String v : graph.trainableVariables()) {
             arrs.add(source.getVariable(v).getArr());
         }
         return arrs.isEmpty() ? Nd4j.empty() : Nd4j.toFlattened('c', arrs);

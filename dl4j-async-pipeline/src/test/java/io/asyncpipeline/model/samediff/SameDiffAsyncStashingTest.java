@@ -44,7 +44,7 @@ public class SameDiffAsyncStashingTest {
     }
 
     public static AsyncPipelineWrapper.Builder stashing(SameDiff sd) {
-        return new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockBoundaries(C))
+        return new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(C))
                 .schedule(Schedule.ASYNC_1F1B).weightStashing(true);
     }
 

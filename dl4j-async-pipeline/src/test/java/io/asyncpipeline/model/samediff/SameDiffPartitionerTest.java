@@ -48,7 +48,7 @@ class SameDiffPartitionerTest {
     }
 
     @Test
-    void balancesTheTransformerAtBlockBoundaries() {
+    void balancesTheTransformerAtBlockCuts() {
         SameDiff sd = graph(config(4, false));
         SameDiffPartitioner.Plan two = SameDiffPartitioner.balance(sd, 2);
         assertEquals(List.of("block1_out"), two.cuts());

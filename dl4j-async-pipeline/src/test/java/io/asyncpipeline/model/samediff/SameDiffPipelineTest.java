@@ -54,7 +54,7 @@ public class SameDiffPipelineTest {
         for (DataSet d : data) {
             reference.fit(d);
         }
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).cutAfter(DecoderTransformer.blockBoundaries(c))
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).cutAfter(DecoderTransformer.blockCuts(c))
                 .schedule(Schedule.GPIPE).microBatches(2).build()) {
             assertEquals(4, w.partition().length);
             w.fit(new ListDataSetIterator<>(data, 1));
@@ -95,7 +95,7 @@ public class SameDiffPipelineTest {
     private static SameDiff fitAsync(TransformerConfig c, List<DataSet> data, boolean replay) {
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(1e-2).build()));
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockBoundaries(c))
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
                 .schedule(Schedule.ASYNC_1F1B).weightStashing(false).singleThreadedReplay(replay).build()) {
             w.fit(new ListDataSetIterator<>(data, 1));
             assertEquals(c.layers(), w.partition().length);
@@ -136,7 +136,7 @@ public class SameDiffPipelineTest {
     }
 
     private static void gpipe(SameDiff sd, TransformerConfig c, List<DataSet> data) {
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockBoundaries(c))
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
                 .schedule(Schedule.GPIPE).microBatches(2).build()) {
             w.fit(new ListDataSetIterator<>(data, 1));
         }
@@ -204,7 +204,7 @@ public class SameDiffPipelineTest {
         SameDiff first = adamGraph(c);
         java.io.File file = java.io.File.createTempFile("checkpoint", ".fb");
         file.deleteOnExit();
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(first).cutAfter(DecoderTransformer.blockBoundaries(c))
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(first).cutAfter(DecoderTransformer.blockCuts(c))
                 .schedule(Schedule.GPIPE).microBatches(2).build()) {
             w.fit(new ListDataSetIterator<>(data.subList(0, 2), 1));
             w.saveCheckpoint(file);
@@ -247,7 +247,7 @@ public class SameDiffPipelineTest {
         SameDiff piped = adamGraph(c);
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).stages(3).schedule(Schedule.GPIPE)
                 .microBatches(2).build()) {
-            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
+            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).cuts());
             w.fit(tenExamplesByFour(17));
             assertEquals(10, w.metrics().examples());
         }

@@ -45,7 +45,7 @@ class SameDiffSetupTest {
     }
 
     @Test
-    void unknownBoundaryListsValidNames() {
+    void unknownCutVariableListsValidNames() {
         String m = error(graph(true), "block0_out", "block9_out");
         contains(m, "No variable named \"block9_out\"", "\"block0_out\"", "\"block1_out\"", "\"block2_out\"");
         assertTrue(!m.contains("add_"), "made-up names are not suggested: " + m);
@@ -53,19 +53,19 @@ class SameDiffSetupTest {
     }
 
     @Test
-    void repeatedBoundaryIsAnEmptyStage() {
+    void repeatedCutVariableIsAnEmptyStage() {
         contains(error(graph(true), "block0_out", "block0_out"), "\"block0_out\" given twice", "would be empty",
                 "remove the repeated name");
     }
 
     @Test
-    void boundaryAtOrAfterTheLossIsRejected() {
+    void cutAtOrAfterTheLossIsRejected() {
         contains(error(graph(true), "block0_out", "loss"), "\"loss\" is the loss", "upstream of the loss");
         contains(error(graph(true), "logits"), "\"logits\" is not used to compute the loss [loss]");
     }
 
     @Test
-    void boundariesOutOfGraphOrder() {
+    void cutVariablesOutOfGraphOrder() {
         String m = error(graph(true), "block1_out", "block0_out");
         contains(m, "out of graph order", "\"block0_out\" comes before \"block1_out\"",
                 "cutAfter(\"block0_out\", \"block1_out\")");
@@ -112,7 +112,7 @@ class SameDiffSetupTest {
     @Test
     void namedCutAfterWhichTheFeaturesAreStillReadFailsAtBuild() {
         String m = error(inputSkipGraph(), "h");
-        contains(m, "Boundary \"h\" does not separate the graph", "feature placeholder \"x\"",
+        contains(m, "Cut variable \"h\" does not separate the graph", "feature placeholder \"x\"",
                 "only the first stage gets");
     }
 
@@ -126,10 +126,10 @@ class SameDiffSetupTest {
     }
 
     @Test
-    void boundaryThatTheResidualBypassesNamesTheActivationItDoesNotCarry() {
+    void cutThatTheResidualBypassesNamesTheActivationItDoesNotCarry() {
         // block0_ln1 is the layer norm inside block 0: the residual stream embed_out flows around it
         String m = error(graph(true), "block0_ln1");
-        contains(m, "Boundary \"block0_ln1\" does not separate the graph", "also read \"embed_out\"",
+        contains(m, "Cut variable \"block0_ln1\" does not separate the graph", "also read \"embed_out\"",
                 "an activation the cut does not carry", "e.g. ", "\"block0_attn_res\"");
     }
 
@@ -138,14 +138,14 @@ class SameDiffSetupTest {
         SameDiff sd = graph(true);
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).stages(2).schedule(Schedule.GPIPE).build()) {
             // 3 blocks in 2 stages: the middle of the graph is inside block 1, after its attention
-            assertEquals(List.of("block1_attn_res"), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
-            assertEquals(SameDiffPartitioner.balance(sd, 2).cuts(), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
+            assertEquals(List.of("block1_attn_res"), ((SameDiffPipelineModel) w.pipelineModel()).cuts());
+            assertEquals(SameDiffPartitioner.balance(sd, 2).cuts(), ((SameDiffPipelineModel) w.pipelineModel()).cuts());
         }
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).schedule(Schedule.GPIPE).build()) {
             assertEquals(2, w.partition().length, "default: 2 stages");
         }
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).stages(3).schedule(Schedule.GPIPE).build()) {
-            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).boundaries());
+            assertEquals(List.of("block0_out", "block1_out"), ((SameDiffPipelineModel) w.pipelineModel()).cuts());
         }
         int most = SameDiffPartitioner.candidates(sd).size() + 1;
         String m = assertThrows(IllegalArgumentException.class,

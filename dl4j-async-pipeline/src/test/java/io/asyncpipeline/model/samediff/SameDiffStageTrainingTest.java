@@ -38,9 +38,9 @@ class SameDiffStageTrainingTest {
 
     @Test
     void rejectsVariableSharedByTwoStages() {
-        TransformerConfig c = SameDiffStagesTest.config(4, true);
+        TransformerConfig c = SameDiffSplitterTest.config(4, true);
         SameDiff sd = DecoderTransformer.build(c);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+        SameDiffSplitter st = SameDiffSplitter.split(sd, DecoderTransformer.blockCuts(c));
         TrainingConfig tc = DecoderTransformer.trainingConfig(DiscountedNadam.builder().build());
         assertThrows(IllegalArgumentException.class, () -> new SameDiffStage(st, 0, tc));
     }
@@ -56,7 +56,7 @@ class SameDiffStageTrainingTest {
     }
 
     private static void check(IUpdater updater, org.nd4j.linalg.learning.regularization.Regularization reg, int batches, int micro) {
-        TransformerConfig c = SameDiffStagesTest.config(4, false);
+        TransformerConfig c = SameDiffSplitterTest.config(4, false);
         SameDiff reference = DecoderTransformer.build(c);
         SameDiff piped = DecoderTransformer.build(c);
         org.nd4j.linalg.learning.regularization.Regularization[] regs = reg == null
@@ -66,7 +66,7 @@ class SameDiffStageTrainingTest {
         DecoderTransformer.prepareForFit(reference);
         TrainingConfig tc = DecoderTransformer.trainingConfig(updater, regs);
 
-        SameDiffStages st = SameDiffStages.split(piped, DecoderTransformer.blockBoundaries(c));
+        SameDiffSplitter st = SameDiffSplitter.split(piped, DecoderTransformer.blockCuts(c));
         List<SameDiffStage> stages = new ArrayList<>();
         for (int i = 0; i < st.size(); i++) {
             stages.add(new SameDiffStage(st, i, tc));
@@ -74,8 +74,8 @@ class SameDiffStageTrainingTest {
         int mb = 2;
         List<DataSet> data = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
-            Map<String, INDArray> m = SameDiffStagesTest.batch(c, 100 + b);   // 3 examples per call
-            Map<String, INDArray> m2 = SameDiffStagesTest.batch(c, 200 + b);
+            Map<String, INDArray> m = SameDiffSplitterTest.batch(c, 100 + b);   // 3 examples per call
+            Map<String, INDArray> m2 = SameDiffSplitterTest.batch(c, 200 + b);
             INDArray x = org.nd4j.linalg.factory.Nd4j.concat(0, m.get("tokens"), m2.get("tokens"))
                     .get(NDArrayIndex.interval(0, micro * mb), NDArrayIndex.all());
             INDArray y = org.nd4j.linalg.factory.Nd4j.concat(0, m.get("labels"), m2.get("labels"))
@@ -115,16 +115,16 @@ class SameDiffStageTrainingTest {
         }
         long t2 = System.nanoTime();
         double worst = 0;
-        for (String v : SameDiffStagesTest.trainable(reference)) {
+        for (String v : SameDiffSplitterTest.trainable(reference)) {
             INDArray a = reference.getVariable(v).getArr();
             INDArray b = piped.getVariable(v).getArr();
-            double e = SameDiffStagesTest.relErr(a, b);
+            double e = SameDiffSplitterTest.relErr(a, b);
             worst = Math.max(worst, e);
             assertTrue(e < 1e-6, v + ": relative difference " + e);
         }
         // and training moved the weights
         SameDiff fresh = DecoderTransformer.build(c);
-        assertTrue(SameDiffStagesTest.relErr(fresh.getVariable("wte").getArr(), piped.getVariable("wte").getArr()) > 1e-4);
+        assertTrue(SameDiffSplitterTest.relErr(fresh.getVariable("wte").getArr(), piped.getVariable("wte").getArr()) > 1e-4);
         assertEquals(Double.NaN, stages.get(0).lastScore());
         System.out.printf("batches %d micro %d %s: worst relative difference %.2e; fit %d ms, 4-stage GPipe %d ms%n",
                 batches, micro, updater.getClass().getSimpleName(), worst, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);

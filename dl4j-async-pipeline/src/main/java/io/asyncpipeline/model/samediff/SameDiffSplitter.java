@@ -1,9 +1,7 @@
 package io.asyncpipeline.model.samediff;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -15,67 +13,67 @@ import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A {@link SameDiff} graph cut into stages at named boundary variables, each stage a graph of its own
- * that computes its outputs from its boundary input and, with the surrogate loss
- * {@code sum(output * upstreamGradient)}, the gradients of its trainable variables and of its boundary
- * input from the gradient of its output.
+ * The graph splitter: a {@link SameDiff} graph cut after named cut variables into stage graphs
+ * ({@link StageGraph}), each a graph of its own that computes its output from its input cut variable and,
+ * with the surrogate loss {@code sum(output * upstreamGradient)}, the gradients of its trainable variables
+ * and of its input from the gradient of its output. (The {@link SameDiffStage} that trains one stage graph
+ * in a pipeline is built on it.)
  *
  * <p>Each stage graph is built as {@code sd.dup()} of the whole graph, then cut: a new placeholder
- * {@code <boundary>__in} replaces the boundary variable as the input of every op that consumed it
+ * {@code <cut variable>__in} replaces the input cut variable as the input of every op that consumed it
  * (the ops upstream of it stay in the graph but are never reached), and, except on the last stage, a
- * placeholder {@code <boundary>__grad} and the surrogate loss {@value #SURROGATE_LOSS} are added and made
- * the only loss variable. The last stage keeps the user's loss variables.
+ * placeholder {@code <cut variable>__grad} and the surrogate loss {@value #SURROGATE_LOSS} are added and
+ * made the only loss variable. The last stage keeps the user's loss variables.
  *
  * <p>Parameters are SHARED, not copied: every stage graph holds its VARIABLE arrays in the user's graph's
- * own array holder, so each stage variable is the very array of the user's graph, so an in-place update of a stage's variable is the update of the user's
- * model. A variable used by more than one stage (a tied embedding used by the first and the last stage)
- * gets a gradient from each of them; {@link #sharedVariables()} names them.
+ * own array holder, so each stage variable is the very array of the user's graph, and an in-place update
+ * of a stage's variable is the update of the user's model. A variable used by more than one stage (a tied
+ * embedding used by the first and the last stage) gets a gradient from each of them;
+ * {@link #sharedVariables()} names them.
  *
- * <p>The boundaries must be in graph order, and every path from the user's placeholders to the loss
- * must cross each boundary (a boundary is a single tensor that separates the graph); each stage may also
- * read the user's placeholders directly (typically {@code tokens} on the first and {@code labels} on the
- * last stage).
+ * <p>The cut variables must be in graph order, and every path from the user's placeholders to the loss
+ * must cross each cut (a cut variable is a single tensor that separates the graph, see
+ * {@link SameDiffCuts}); each stage may also read the user's placeholders directly (typically
+ * {@code tokens} on the first and {@code labels} on the last stage).
  */
-public final class SameDiffStages {
+public final class SameDiffSplitter {
 
     /** Name of the surrogate loss variable in the stage graphs other than the last. */
     public static final String SURROGATE_LOSS = "stage_surrogate_loss";
-    /** Suffix of the placeholder that replaces a boundary variable in the next stage. */
+    /** Suffix of the placeholder that replaces a cut variable in the next stage. */
     public static final String INPUT_SUFFIX = "__in";
     /** Suffix of the placeholder that carries the gradient of a stage's output. */
     public static final String GRADIENT_SUFFIX = "__grad";
 
     private final SameDiff source;
-    private final List<Stage> stages;
+    private final List<StageGraph> stages;
     private final Set<String> shared;
 
-    private SameDiffStages(SameDiff source, List<Stage> stages, Set<String> shared) {
+    private SameDiffSplitter(SameDiff source, List<StageGraph> stages, Set<String> shared) {
         this.source = source;
         this.stages = stages;
         this.shared = shared;
     }
 
     /**
-     * Cuts {@code sd} at {@code boundaries} (in graph order) into {@code boundaries.length + 1} stages.
-     * The loss variables of {@code sd} must be set.
+     * Cuts {@code sd} after the cut variables {@code cuts} (in graph order) into {@code cuts.length + 1}
+     * stage graphs. The loss variables of {@code sd} must be set.
      */
-    public static SameDiffStages split(SameDiff sd, String... boundaries) {
+    public static SameDiffSplitter split(SameDiff sd, String... cuts) {
         List<String> losses = sd.getLossVariables();
         if (losses == null || losses.isEmpty()) {
             throw new IllegalArgumentException("The SameDiff graph has no loss variables: call setLossVariables first");
         }
-        SameDiffBoundaries.validate(sd, boundaries, losses);
-        List<Stage> stages = new ArrayList<>();
+        SameDiffCuts.check(sd, cuts, losses);
+        List<StageGraph> stages = new ArrayList<>();
         Map<String, Integer> useCount = new HashMap<>();
-        for (int i = 0; i <= boundaries.length; i++) {
-            String in = i == 0 ? null : boundaries[i - 1];
-            String out = i == boundaries.length ? null : boundaries[i];
-            Stage s = buildStage(sd, i, in, out, losses);
+        for (int i = 0; i <= cuts.length; i++) {
+            String in = i == 0 ? null : cuts[i - 1];
+            String out = i == cuts.length ? null : cuts[i];
+            StageGraph s = buildStageGraph(sd, i, in, out, losses);
             stages.add(s);
             for (String v : s.trainable) {
                 useCount.merge(v, 1, Integer::sum);
@@ -88,10 +86,10 @@ public final class SameDiffStages {
             }
         }
         validateCover(sd, stages);
-        return new SameDiffStages(sd, Collections.unmodifiableList(stages), Collections.unmodifiableSet(shared));
+        return new SameDiffSplitter(sd, Collections.unmodifiableList(stages), Collections.unmodifiableSet(shared));
     }
 
-    private static Stage buildStage(SameDiff sd, int index, String in, String out, List<String> losses) {
+    private static StageGraph buildStageGraph(SameDiff sd, int index, String in, String out, List<String> losses) {
         SameDiff g = sd.dup();
         // Share the user's parameter arrays: the stage graph uses the user's graph's variable array holder
         // itself. (associateArrayWithVariable would not do: ThreadSafeArrayHolder copies values into the
@@ -130,39 +128,26 @@ public final class SameDiffStages {
         Set<String> trainable = new LinkedHashSet<>();
         Set<String> placeholders = new LinkedHashSet<>();
         Set<String> opsInStage = new LinkedHashSet<>();
-        Deque<String> todo = new ArrayDeque<>(stageLosses);
-        Set<String> visited = new HashSet<>();
-        while (!todo.isEmpty()) {
-            String name = todo.pop();
-            if (!visited.add(name)) {
-                continue;
-            }
-            Variable v = g.getVariables().get(name);
-            VariableType t = v.getVariable().getVariableType();
+        for (String name : SameDiffGraphs.variablesUpstream(g, stageLosses)) {
+            VariableType t = g.getVariable(name).getVariableType();
             if (t == VariableType.VARIABLE) {
                 trainable.add(name);
             } else if (t == VariableType.PLACEHOLDER) {
                 placeholders.add(name);
             }
-            String op = v.getOutputOfOp();
-            if (op != null) {
-                SameDiffOp o = g.getOps().get(op);
-                if (sd.getOps().containsKey(op)) {
-                    opsInStage.add(op);     // ops of the user's graph (not the surrogate's)
-                }
-                if (o.getInputsToOp() != null) {
-                    todo.addAll(o.getInputsToOp());
-                }
+            String op = SameDiffGraphs.producer(g, name);
+            if (op != null && sd.getOps().containsKey(op)) {
+                opsInStage.add(op);     // ops of the user's graph (not the surrogate's)
             }
         }
         if (inputName != null && !placeholders.contains(inputName)) {
-            throw new IllegalArgumentException("Stage " + index + " does not depend on its input boundary \"" + in + "\": the"
+            throw new IllegalArgumentException("Stage " + index + " does not depend on its input cut variable \"" + in + "\": the"
                     + " path to " + (out == null ? "the loss" : "\"" + out + "\"") + " bypasses it; cut at a tensor every path"
-                    + " crosses, e.g. " + SameDiffBoundaries.suggestions(sd, in, losses));
+                    + " crosses, e.g. " + SameDiffCuts.suggestions(sd, in, losses));
         }
         if (opsInStage.isEmpty()) {
             throw new IllegalArgumentException("Stage " + index + " (" + (in == null ? "input" : "\"" + in + "\"") + " -> "
-                    + (out == null ? "loss" : "\"" + out + "\"") + ") computes nothing: remove one of its boundaries");
+                    + (out == null ? "loss" : "\"" + out + "\"") + ") computes nothing: remove one of its cut variables");
         }
         placeholders.remove(inputName);
         placeholders.remove(gradName);
@@ -171,41 +156,29 @@ public final class SameDiffStages {
         } else {
             SameDiffGradients.create(g);
         }
-        return new Stage(index, g, in, out, inputName, gradName, List.copyOf(trainable), List.copyOf(placeholders),
+        return new StageGraph(index, g, in, out, inputName, gradName, List.copyOf(trainable), List.copyOf(placeholders),
                 List.copyOf(opsInStage), stageLosses);
     }
 
-    /** Every op on a path to the loss in the user's graph must belong to some stage (else a boundary was bypassed). */
-    private static void validateCover(SameDiff sd, List<Stage> stages) {
+    /** Every op on a path to the loss in the user's graph must belong to exactly one stage (else a cut was bypassed). */
+    private static void validateCover(SameDiff sd, List<StageGraph> stages) {
         Set<String> covered = new HashSet<>();
-        for (Stage s : stages) {
+        for (StageGraph s : stages) {
             covered.addAll(s.ops);
         }
-        Deque<String> todo = new ArrayDeque<>(sd.getLossVariables());
-        Set<String> visited = new HashSet<>();
-        while (!todo.isEmpty()) {
-            String name = todo.pop();
-            if (!visited.add(name)) {
-                continue;
-            }
-            String op = sd.getVariables().get(name).getOutputOfOp();
-            if (op != null) {
-                if (!covered.contains(op)) {
-                    throw new IllegalArgumentException("Op \"" + op + "\" belongs to no stage: the boundaries do not cut the graph");
-                }
-                List<String> ins = sd.getOps().get(op).getInputsToOp();
-                if (ins != null) {
-                    todo.addAll(ins);
-                }
+        for (String name : SameDiffGraphs.variablesUpstream(sd, sd.getLossVariables())) {
+            String op = SameDiffGraphs.producer(sd, name);
+            if (op != null && !covered.contains(op)) {
+                throw new IllegalArgumentException("Op \"" + op + "\" belongs to no stage: the cuts do not separate the graph");
             }
         }
-        // an op in two stages means a boundary does not separate the graph
+        // an op in two stages means a cut variable does not separate the graph
         Map<String, Integer> count = new HashMap<>();
-        for (Stage s : stages) {
+        for (StageGraph s : stages) {
             for (String op : s.ops) {
                 if (count.merge(op, 1, Integer::sum) > 1) {
-                    throw new IllegalArgumentException("Op \"" + op + "\" is computed by two stages: a path bypasses a boundary"
-                            + " (boundaries must be single tensors that separate the graph, in graph order)");
+                    throw new IllegalArgumentException("Op \"" + op + "\" is computed by two stages: a path bypasses a cut"
+                            + " (cut variables must be single tensors that separate the graph, in graph order)");
                 }
             }
         }
@@ -216,15 +189,18 @@ public final class SameDiffStages {
         return source;
     }
 
+    /** Number of stage graphs. */
     public int size() {
         return stages.size();
     }
 
-    public Stage stage(int i) {
+    /** Stage graph {@code i} (0-based). */
+    public StageGraph stageGraph(int i) {
         return stages.get(i);
     }
 
-    public List<Stage> stages() {
+    /** The stage graphs, first to last. */
+    public List<StageGraph> stageGraphs() {
         return stages;
     }
 
@@ -233,12 +209,12 @@ public final class SameDiffStages {
         return shared;
     }
 
-    /** One stage: its graph and how to run it. */
-    public static final class Stage {
+    /** One stage graph: the part of the user's graph between two cuts, and how to run it. */
+    public static final class StageGraph {
         private final int index;
         private final SameDiff graph;
-        private final String inputBoundary;
-        private final String outputBoundary;
+        private final String inputCut;
+        private final String outputCut;
         private final String inputPlaceholder;
         private final String gradientPlaceholder;
         private final List<String> trainable;
@@ -246,13 +222,13 @@ public final class SameDiffStages {
         private final List<String> ops;
         private final List<String> losses;
 
-        Stage(int index, SameDiff graph, String inputBoundary, String outputBoundary, String inputPlaceholder,
+        StageGraph(int index, SameDiff graph, String inputCut, String outputCut, String inputPlaceholder,
               String gradientPlaceholder, List<String> trainable, List<String> userPlaceholders, List<String> ops,
               List<String> losses) {
             this.index = index;
             this.graph = graph;
-            this.inputBoundary = inputBoundary;
-            this.outputBoundary = outputBoundary;
+            this.inputCut = inputCut;
+            this.outputCut = outputCut;
             this.inputPlaceholder = inputPlaceholder;
             this.gradientPlaceholder = gradientPlaceholder;
             this.trainable = trainable;
@@ -271,21 +247,21 @@ public final class SameDiffStages {
         }
 
         public boolean isFirst() {
-            return inputBoundary == null;
+            return inputCut == null;
         }
 
         public boolean isLast() {
-            return outputBoundary == null;
+            return outputCut == null;
         }
 
-        /** Boundary variable this stage starts from (null on the first stage). */
-        public String inputBoundary() {
-            return inputBoundary;
+        /** Cut variable this stage starts from (null on the first stage). */
+        public String inputCut() {
+            return inputCut;
         }
 
-        /** Boundary variable this stage ends at (null on the last stage). */
-        public String outputBoundary() {
-            return outputBoundary;
+        /** Cut variable this stage ends at (null on the last stage). */
+        public String outputCut() {
+            return outputCut;
         }
 
         /** Trainable (VARIABLE) names this stage computes with, in the user's graph's names. */
@@ -304,20 +280,20 @@ public final class SameDiffStages {
         }
 
         /**
-         * Forward: the stage's output boundary value (on the last stage: the loss).
+         * Forward: the value of the stage's output cut variable (on the last stage: the loss).
          *
          * @param placeholders the user's placeholder values (extra entries are ignored)
-         * @param input        the input boundary value (ignored on the first stage)
+         * @param input        the value of the input cut variable (ignored on the first stage)
          */
         public INDArray forward(Map<String, INDArray> placeholders, INDArray input) {
-            String out = isLast() ? losses.get(0) : outputBoundary;
+            String out = isLast() ? losses.get(0) : outputCut;
             return graph.output(feeds(placeholders, input, null), out).get(out);
         }
 
         /**
-         * Backward (recomputes the forward): gradients of the trainable variables and of the input boundary.
+         * Backward (recomputes the forward): gradients of the trainable variables and of the input cut variable.
          *
-         * @param outputGradient dL/d(output boundary) (ignored on the last stage)
+         * @param outputGradient dL/d(output cut variable) (ignored on the last stage)
          */
         public Gradients backward(Map<String, INDArray> placeholders, INDArray input, INDArray outputGradient) {
             List<String> wanted = new ArrayList<>(trainable);
@@ -344,7 +320,7 @@ public final class SameDiffStages {
             }
             INDArray inGrad = isFirst() ? null : grads.get(inputPlaceholder);
             if (!isFirst() && inGrad == null) {
-                throw new IllegalStateException("SameDiff returned no gradient for the input boundary " + inputBoundary);
+                throw new IllegalStateException("SameDiff returned no gradient for the input cut variable " + inputCut);
             }
             return new Gradients(params, inGrad, loss);
         }
@@ -360,27 +336,27 @@ public final class SameDiffStages {
             }
             if (!isFirst()) {
                 if (input == null) {
-                    throw new IllegalArgumentException("Stage " + index + " needs its input " + inputBoundary);
+                    throw new IllegalArgumentException("Stage " + index + " needs its input " + inputCut);
                 }
                 f.put(inputPlaceholder, input);
             }
             if (outputGradient != null && !isLast()) {
                 f.put(gradientPlaceholder, outputGradient);
             } else if (!isLast()) {
-                // forward only: the gradient placeholder is not needed for the output boundary
+                // forward only: the gradient placeholder is not needed for the output cut variable
             }
             return f;
         }
 
         @Override
         public String toString() {
-            return "Stage " + index + " [" + (inputBoundary == null ? "input" : inputBoundary) + " -> "
-                    + (outputBoundary == null ? "loss" : outputBoundary) + ", " + ops.size() + " ops, "
+            return "Stage " + index + " [" + (inputCut == null ? "input" : inputCut) + " -> "
+                    + (outputCut == null ? "loss" : outputCut) + ", " + ops.size() + " ops, "
                     + trainable.size() + " variables]";
         }
     }
 
-    /** Result of a stage backward. */
+    /** Result of a stage graph's backward. */
     public static final class Gradients {
         private final Map<String, INDArray> parameters;
         private final INDArray input;
@@ -397,7 +373,7 @@ public final class SameDiffStages {
             return parameters;
         }
 
-        /** dL/d(input boundary); null on the first stage. */
+        /** dL/d(input cut variable); null on the first stage. */
         public INDArray input() {
             return input;
         }

@@ -21,7 +21,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-class SameDiffStagesTest {
+class SameDiffSplitterTest {
 
     static TransformerConfig config(int layers, boolean tied) {
         return TransformerConfig.builder().vocabSize(9).contextLength(5).modelDim(8).heads(2).layers(layers).mlpDim(12)
@@ -61,31 +61,31 @@ class SameDiffStagesTest {
     }
 
     @Test
-    void stagesShareArraysAndPartitionTheVariables() {
+    void stageGraphsShareArraysAndPartitionTheVariables() {
         TransformerConfig c = config(4, false);
         SameDiff sd = DecoderTransformer.build(c);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+        SameDiffSplitter st = SameDiffSplitter.split(sd, DecoderTransformer.blockCuts(c));
         assertEquals(4, st.size());
         assertTrue(st.sharedVariables().isEmpty());
         int total = 0;
-        for (SameDiffStages.Stage s : st.stages()) {
+        for (SameDiffSplitter.StageGraph s : st.stageGraphs()) {
             total += s.trainableVariables().size();
             for (String v : s.trainableVariables()) {
                 assertTrue(s.graph().getVariable(v).getArr() == sd.getVariable(v).getArr(), v + " not shared");
             }
         }
         assertEquals(trainable(sd).size(), total);
-        assertEquals(List.of("tokens"), st.stage(0).userPlaceholders());
-        assertEquals(List.of("labels"), st.stage(3).userPlaceholders());
-        assertTrue(st.stage(1).userPlaceholders().isEmpty());
-        assertTrue(st.stage(0).trainableVariables().contains("wte"));
-        assertTrue(st.stage(3).trainableVariables().contains("head_W"));
+        assertEquals(List.of("tokens"), st.stageGraph(0).userPlaceholders());
+        assertEquals(List.of("labels"), st.stageGraph(3).userPlaceholders());
+        assertTrue(st.stageGraph(1).userPlaceholders().isEmpty());
+        assertTrue(st.stageGraph(0).trainableVariables().contains("wte"));
+        assertTrue(st.stageGraph(3).trainableVariables().contains("head_W"));
 
-        SameDiffStages tied = SameDiffStages.split(DecoderTransformer.build(config(2, true)), "block0_out");
+        SameDiffSplitter tied = SameDiffSplitter.split(DecoderTransformer.build(config(2, true)), "block0_out");
         assertEquals(Set.of("wte"), tied.sharedVariables());
 
-        assertThrows(IllegalArgumentException.class, () -> SameDiffStages.split(sd, "nope"));
-        assertThrows(IllegalArgumentException.class, () -> SameDiffStages.split(sd, "wte"));
+        assertThrows(IllegalArgumentException.class, () -> SameDiffSplitter.split(sd, "nope"));
+        assertThrows(IllegalArgumentException.class, () -> SameDiffSplitter.split(sd, "wte"));
     }
 
     @Test
@@ -100,22 +100,22 @@ class SameDiffStagesTest {
             double expectedLoss = sd.output(ph, "loss").get("loss").getDouble(0);
             long t1 = System.nanoTime();
 
-            SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
+            SameDiffSplitter st = SameDiffSplitter.split(sd, DecoderTransformer.blockCuts(c));
             long t2 = System.nanoTime();
             int p = st.size();
             INDArray[] inputs = new INDArray[p];
             for (int i = 0; i < p - 1; i++) {
-                INDArray out = st.stage(i).forward(ph, inputs[i]);
+                INDArray out = st.stageGraph(i).forward(ph, inputs[i]);
                 inputs[i + 1] = out;
                 INDArray direct = sd.output(ph, DecoderTransformer.blockOutput(i)).get(DecoderTransformer.blockOutput(i));
                 assertTrue(relErr(direct, out) < 1e-12, "forward of stage " + i);
             }
-            assertEquals(expectedLoss, st.stage(p - 1).forward(ph, inputs[p - 1]).getDouble(0), 1e-12);
+            assertEquals(expectedLoss, st.stageGraph(p - 1).forward(ph, inputs[p - 1]).getDouble(0), 1e-12);
             Map<String, INDArray> sum = new HashMap<>();
             INDArray g = null;
             double loss = Double.NaN;
             for (int i = p - 1; i >= 0; i--) {
-                SameDiffStages.Gradients gr = st.stage(i).backward(ph, inputs[i], g);
+                SameDiffSplitter.Gradients gr = st.stageGraph(i).backward(ph, inputs[i], g);
                 if (i == p - 1) {
                     loss = gr.loss();
                 }
@@ -149,16 +149,16 @@ class SameDiffStagesTest {
         TransformerConfig c = config(3, false);
         SameDiff sd = DecoderTransformer.build(c);
         Map<String, INDArray> ph = batch(c, 9);
-        SameDiffStages st = SameDiffStages.split(sd, DecoderTransformer.blockBoundaries(c));
-        SameDiffStages.Stage s = st.stage(1);
-        INDArray input = st.stage(0).forward(ph, null);
+        SameDiffSplitter st = SameDiffSplitter.split(sd, DecoderTransformer.blockCuts(c));
+        SameDiffSplitter.StageGraph s = st.stageGraph(1);
+        INDArray input = st.stageGraph(0).forward(ph, null);
         Nd4j.getRandom().setSeed(4);
         INDArray upstream = Nd4j.randn(DataType.DOUBLE, input.shape());
-        SameDiffStages.Gradients g = s.backward(ph, input, upstream);
+        SameDiffSplitter.Gradients g = s.backward(ph, input, upstream);
 
         double eps = 1e-6;
         java.util.Random r = new java.util.Random(1);
-        // input boundary
+        // input cut variable
         for (int k = 0; k < 12; k++) {
             long idx = r.nextInt((int) input.length());
             INDArray plus = input.dup();
@@ -187,7 +187,7 @@ class SameDiffStagesTest {
         }
     }
 
-    private static double surrogate(SameDiffStages.Stage s, Map<String, INDArray> ph, INDArray input, INDArray upstream) {
+    private static double surrogate(SameDiffSplitter.StageGraph s, Map<String, INDArray> ph, INDArray input, INDArray upstream) {
         return s.forward(ph, input).mul(upstream).sumNumber().doubleValue();
     }
 }
