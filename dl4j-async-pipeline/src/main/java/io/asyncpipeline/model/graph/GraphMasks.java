@@ -19,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>A vertex's mask result is a pair (mask, {@link MaskState}) or no pair at all, and both the state and
  * the absence matter downstream (an LSTM passes its mask on as {@code Passthrough}, which an
  * {@code RnnOutputLayer} does not apply to its input; a vertex without a pair does not set the state of its
- * consumer). So what crosses a boundary is, per boundary tensor, its mask, followed by one extra array of
+ * consumer). So what crosses a cut is, per crossing tensor, its mask, followed by one extra array of
  * state codes ({@link #NONE}: no pair, {@link #ACTIVE}, {@link #PASSTHROUGH}, {@link #NO_STATE}: a pair with
  * a null state), one per tensor. The first stage
  * receives the network input masks as they are (all {@code Active}, as in {@code ComputationGraph}). A

@@ -28,19 +28,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Parameters: {@code ComputationGraph} lays its flat parameter vector out vertex by vertex in its
  * topological order, so a stage's vertices own one contiguous range of it. Each stage is a sub-graph
  * built from a clone of the user's configuration holding the stage's vertices, whose network inputs are
- * the boundary activations it consumes. The sub-graph's configuration is given the parent's topological
+ * the crossing activations it consumes. The sub-graph's configuration is given the parent's topological
  * order (restricted to the stage) as its cached order, so its own flat layout equals that range, and it
  * is initialised on a view of it: no copies; every update is visible in the user's graph at once
  * (checked vertex by vertex at construction).
  *
- * <p>Boundaries: boundary b (after stage b) carries every network input or vertex output produced at or
+ * <p>Crossings: cut b (after stage b) carries every network input or vertex output produced at or
  * before stage b and consumed after it, in the parent's topological order (network inputs first). So an
  * activation consumed two stages later travels through the stage in between, and its gradient back.
  */
 public final class GraphPipelineModel extends Dl4jPipelineModel<ComputationGraph, GraphStage> {
 
     private final ComputationGraph graph;
-    private final List<List<String>> boundaries = new ArrayList<>();
+    private final List<List<String>> crossing = new ArrayList<>();
     private final List<String> cutAfter = new ArrayList<>();
 
     private GraphPipelineModel(ComputationGraph graph, int[] partition, int[] slots, boolean[] privateWeights) {
@@ -76,7 +76,7 @@ public final class GraphPipelineModel extends Dl4jPipelineModel<ComputationGraph
                     names.add(n);
                 }
             }
-            boundaries.add(names);
+            crossing.add(names);
         }
         INDArray params = graph.params();
         INDArray flat = params.reshape(params.length());
@@ -84,8 +84,8 @@ public final class GraphPipelineModel extends Dl4jPipelineModel<ComputationGraph
         u = 0;
         for (int k = 0; k < p; k++) {
             List<String> members = units.subList(u, u + partition[k]);
-            List<String> in = k == 0 ? inputs : boundaries.get(k - 1);
-            List<String> out = k == p - 1 ? List.of() : boundaries.get(k);
+            List<String> in = k == 0 ? inputs : crossing.get(k - 1);
+            List<String> out = k == p - 1 ? List.of() : crossing.get(k);
             List<String> subInputs = new ArrayList<>();
             for (String n : in) {
                 for (String m : members) {
@@ -217,7 +217,7 @@ public final class GraphPipelineModel extends Dl4jPipelineModel<ComputationGraph
             }
         }
         for (org.deeplearning4j.nn.api.Layer l : sub.getLayers()) {
-            l.allowInputModification(false); // boundary activations may be shared with other stages and the stash
+            l.allowInputModification(false); // crossing activations may be shared with other stages and the stash
         }
     }
 
@@ -248,7 +248,7 @@ public final class GraphPipelineModel extends Dl4jPipelineModel<ComputationGraph
     @Override
     public List<List<String>> crossing() {
         List<List<String>> out = new ArrayList<>();
-        for (List<String> b : boundaries) {
+        for (List<String> b : crossing) {
             out.add(Collections.unmodifiableList(b));
         }
         return Collections.unmodifiableList(out);

@@ -23,7 +23,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * One stage of a {@link ComputationGraph}: a sub-graph over a contiguous range of the user's graph's
  * vertices in topological order, whose parameters are a view of the user's parameter vector.
  *
- * <p>Boundary routing: the incoming message carries one tensor per name of {@code inNames} (the
+ * <p>Routing over the cuts: the incoming message carries one tensor per name of {@code inNames} (the
  * activations produced before this stage and consumed here or later); the outgoing message one per name
  * of {@code outNames} (produced up to this stage, consumed later). A name in both lists that this stage
  * does not produce passes through unchanged, and its gradient passes back, plus the gradient of any
