@@ -1,0 +1,86 @@
+package io.asyncpipeline.examples;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * What the process holds, read from outside the library: resident size (Linux {@code /proc/self/status}), Java
+ * heap in use, and the native bytes JavaCPP has allocated for ND4J arrays. A daemon thread samples the resident
+ * size every 100 ms so that peaks between reports are not missed.
+ */
+final class MemoryProbe implements AutoCloseable {
+
+    /** One reading, in bytes. */
+    record Reading(long rss, long heap, long nativeBytes, long physical) {
+
+        static Reading now() {
+            Runtime r = Runtime.getRuntime();
+            return new Reading(residentBytes(), r.totalMemory() - r.freeMemory(), Pointer.totalBytes(), Pointer.physicalBytes());
+        }
+    }
+
+    private final AtomicLong peak = new AtomicLong();
+    private final Thread sampler;
+    private volatile boolean stop;
+
+    MemoryProbe() {
+        sampler = new Thread(() -> {
+            while (!stop) {
+                peak.accumulateAndGet(residentBytes(), Math::max);
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "memory-probe");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
+    /** The largest resident size seen since the last call, and starts a new window. */
+    long takePeak() {
+        return Math.max(peak.getAndSet(0), residentBytes());
+    }
+
+    /** Resident set size of this process in bytes, or -1 where /proc is not available. */
+    static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    static String mb(long bytes) {
+        return bytes < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.0f", bytes / 1e6);
+    }
+
+    /** A one-line chart of {@code values} with the eight block characters. */
+    static String sparkline(long[] values) {
+        long max = 1;
+        for (long v : values) {
+            max = Math.max(max, v);
+        }
+        String blocks = "▁▂▃▄▅▆▇█";
+        StringBuilder sb = new StringBuilder();
+        for (long v : values) {
+            sb.append(blocks.charAt((int) Math.min(7, Math.max(0, Math.round(7.0 * v / max)))));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        stop = true;
+        sampler.interrupt();
+    }
+}

@@ -1,0 +1,167 @@
+package io.asyncpipeline.examples;
+
+import io.asyncpipeline.AsyncPipelineWrapper;
+import io.asyncpipeline.Schedule;
+import io.asyncpipeline.examples.data.EuroparlText;
+import io.asyncpipeline.examples.data.FashionMnist;
+import io.asyncpipeline.transformer.DecoderTransformer;
+import io.asyncpipeline.transformer.TransformerConfig;
+import io.asyncpipeline.updater.DiscountedNadam;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Trains each case for many micro-batches and prints what the process holds every {@code --every} micro-batches:
+ * resident size (peak in the window and at its end), Java heap, and JavaCPP's native bytes; then a sparkline of the
+ * resident size and its growth after the first report. Each report window is one {@code fit} call on the same
+ * wrapper (or the same SameDiff for {@code transformer-fit}), as a training loop with evaluations would call it.
+ */
+@Command(name = "MemorySoak", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Memory over a long run: resident size, heap and native bytes per report window.")
+public final class MemorySoak implements Callable<Integer> {
+
+    static final List<String> CASES = List.of("mlp", "cnn", "transformer-stash", "transformer-nostash", "transformer-fit");
+
+    @Option(names = "--cases", split = ",", description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: all",
+            completionCandidates = CaseNames.class)
+    List<String> cases = CASES;
+
+    @Option(names = "--micro-batches", description = "micro-batches per case. Default: ${DEFAULT-VALUE}")
+    int microBatches = 10_000;
+
+    @Option(names = "--every", description = "micro-batches per report window (one fit call). Default: ${DEFAULT-VALUE}")
+    int every = 1_000;
+
+    static final class CaseNames extends ArrayList<String> {
+        CaseNames() {
+            super(CASES);
+        }
+    }
+
+    /** One case: a name and a trainer that fits {@code n} more micro-batches per call. */
+    record Case(String name, String what, IntFunction<Runnable> window) {
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new MemorySoak()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        if (microBatches < every || every < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--every must be in 1..--micro-batches");
+        }
+        for (String c : cases) {
+            if (!CASES.contains(c)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--cases: unknown case '" + c + "', choose from "
+                        + CASES);
+            }
+        }
+        System.out.printf(Locale.ROOT, "MemorySoak: %d micro-batches per case, report every %d; max heap %s MB, JavaCPP"
+                + " maxBytes %s MB, maxPhysicalBytes %s MB, MALLOC_ARENA_MAX=%s%n", microBatches, every,
+                MemoryProbe.mb(Runtime.getRuntime().maxMemory()), MemoryProbe.mb(org.bytedeco.javacpp.Pointer.maxBytes()),
+                MemoryProbe.mb(org.bytedeco.javacpp.Pointer.maxPhysicalBytes()), System.getenv("MALLOC_ARENA_MAX"));
+        List<String> summary = new ArrayList<>();
+        try (MemoryProbe probe = new MemoryProbe()) {
+            for (String c : cases) {
+                summary.add(soak(build(c), probe));
+            }
+        }
+        System.out.println("\ncase                  peak RSS MB  RSS after first window MB  final RSS MB  growth after first window");
+        summary.forEach(System.out::println);
+        return 0;
+    }
+
+    private String soak(Case c, MemoryProbe probe) {
+        System.out.printf(Locale.ROOT, "%n== %s: %s ==%n%12s %9s %8s %8s %10s %11s %8s%n", c.name(), c.what(), "micro-batches",
+                "peak RSS", "RSS", "heap", "native", "physical", "seconds");
+        int windows = microBatches / every;
+        long[] rss = new long[windows];
+        long peak = 0;
+        probe.takePeak();
+        long t0 = System.nanoTime();
+        for (int w = 0; w < windows; w++) {
+            c.window().apply(w).run();
+            MemoryProbe.Reading r = MemoryProbe.Reading.now();
+            long windowPeak = probe.takePeak();
+            peak = Math.max(peak, windowPeak);
+            rss[w] = r.rss();
+            System.out.printf(Locale.ROOT, "%12d %9s %8s %8s %10s %11s %8.0f%n", (w + 1) * every, MemoryProbe.mb(windowPeak),
+                    MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()), MemoryProbe.mb(r.nativeBytes()),
+                    MemoryProbe.mb(r.physical()), (System.nanoTime() - t0) / 1e9);
+        }
+        double growth = windows > 1 ? (rss[windows - 1] - rss[0]) / (double) rss[0] : 0;
+        System.out.printf(Locale.ROOT, "RSS %s  peak %s MB, growth after the first window %+.1f%%%n",
+                MemoryProbe.sparkline(rss), MemoryProbe.mb(peak), 100 * growth);
+        return String.format(Locale.ROOT, "%-21s %11s %26s %13s %+25.1f%%", c.name(), MemoryProbe.mb(peak),
+                MemoryProbe.mb(rss[0]), MemoryProbe.mb(rss[windows - 1]), 100 * growth);
+    }
+
+    private Case build(String name) {
+        return switch (name) {
+            case "mlp" -> imageCase(name, "MLP 784-1024x4-10, 2 async stages, batch 64",
+                    () -> Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(), 4, 1024, 1));
+            case "cnn" -> imageCase(name, "CNN, 2 async stages, batch 64",
+                    () -> Models.cnn(DiscountedNadam.builder().learningRate(1e-3).build(), 1));
+            case "transformer-stash" -> transformerCase(name, true);
+            case "transformer-nostash" -> transformerCase(name, false);
+            case "transformer-fit" -> transformerFitCase(name);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    private Case imageCase(String name, String what, java.util.function.Supplier<org.deeplearning4j.nn.multilayer.MultiLayerNetwork> net) {
+        FashionMnist data = new FashionMnist();
+        data.requireAvailable();
+        List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
+        AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net.get()).stages(2).schedule(Schedule.ASYNC_1F1B).build();
+        return new Case(name, what + ", partition " + java.util.Arrays.toString(w.partition()),
+                window -> () -> w.fit(cycle(batches, window * every, every)));
+    }
+
+    /** The TransformerComparison default model: 8 blocks, d 64, 4 heads, context 64, on Europarl characters. */
+    static TransformerConfig transformer() {
+        return TransformerConfig.builder().vocabSize(EuroparlText.VOCAB_SIZE).contextLength(64).modelDim(64).heads(4)
+                .layers(8).tiedOutputHead(false).seed(7).dataType(DataType.FLOAT).build();
+    }
+
+    private Case transformerCase(String name, boolean stash) {
+        TransformerConfig c = transformer();
+        EuroparlText text = EuroparlText.load(0.1);
+        SameDiff sd = DecoderTransformer.build(c);
+        sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(5e-4).build()));
+        AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
+                .schedule(Schedule.ASYNC_1F1B).weightStashing(stash).build();
+        return new Case(name, "8-block transformer, 8 async stages, " + (stash ? "with" : "without") + " stashing, batch 16",
+                window -> () -> w.fit(new ListDataSetIterator<>(text.trainBatches(every, 16, 64, 1000L + window, DataType.FLOAT), 1)));
+    }
+
+    private Case transformerFitCase(String name) {
+        TransformerConfig c = transformer();
+        EuroparlText text = EuroparlText.load(0.1);
+        SameDiff sd = DecoderTransformer.build(c);
+        sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(5e-4).build()));
+        DecoderTransformer.prepareForFit(sd);
+        return new Case(name, "8-block transformer, plain sd.fit, batch 64",
+                window -> () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1));
+    }
+
+    private static DataSetIterator cycle(List<DataSet> batches, int from, int n) {
+        List<DataSet> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(batches.get((from + i) % batches.size()));
+        }
+        return new ListDataSetIterator<>(out, 1);
+    }
+}
