@@ -156,6 +156,21 @@ final class PipelineRun {
 
     /** Steps the workers round-robin in this thread; each step runs one action whose inputs are ready. */
     private void replay(List<StageWorker> workers, FailureHandler failures) {
+        try {
+            for (StageWorker w : workers) {
+                w.enterThread();
+            }
+            stepAll(workers, failures);
+        } catch (RuntimeException | Error e) {
+            failures.fail(-1, -1, e);
+        } finally {
+            for (StageWorker w : workers) {
+                w.leaveThread();
+            }
+        }
+    }
+
+    private void stepAll(List<StageWorker> workers, FailureHandler failures) {
         boolean[] done = new boolean[workers.size()];
         int remaining = workers.size();
         while (remaining > 0) {

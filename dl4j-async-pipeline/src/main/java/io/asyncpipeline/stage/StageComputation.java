@@ -18,6 +18,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public interface StageComputation {
 
+    /**
+     * Called on the thread that runs this stage, before its first action of a run (each run has new threads;
+     * a replay calls it on the replay thread). Default: nothing.
+     */
+    default void enterThread() {
+    }
+
+    /**
+     * Called on the same thread after its last action of a run, also after a failure: free what was kept per
+     * thread (caches, sessions). Default: nothing.
+     */
+    default void leaveThread() {
+    }
+
     /** Forward of one micro-batch; returns the stage outputs (for the last stage: nothing needed, may be empty). */
     INDArray[] forward(Message input, int slot, int iteration, int epoch);
 
@@ -64,6 +78,14 @@ public interface StageComputation {
      */
     default INDArray snapshotParams() {
         return params().dup();
+    }
+
+    /**
+     * Copies the stage's parameters into {@code target}, an array from an earlier {@link #snapshotParams()}, so a
+     * stash can reuse its copies instead of allocating one per update. Default: {@code target.assign(params())}.
+     */
+    default void snapshotParamsInto(INDArray target) {
+        target.assign(params());
     }
 
     /** Sets the stage's parameters to a {@link #snapshotParams()} copy. Default: {@code params().assign(flat)}. */

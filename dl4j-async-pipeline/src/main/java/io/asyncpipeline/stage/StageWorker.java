@@ -105,6 +105,7 @@ public final class StageWorker implements Runnable {
         }
         try {
             DeviceCopy.bindCurrentThread(options.device());
+            enterThread();
             while (execute(true) != Step.DONE) {
                 // one action per iteration
             }
@@ -115,8 +116,23 @@ public final class StageWorker implements Runnable {
             state.set(State.FAILED);
             failures.fail(stage, currentMicroBatch, t, readingSource());
         } finally {
+            leaveThread();
             // the stage thread ends here: free its layer working-memory workspaces now, not at some later GC
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        }
+    }
+
+    /** Prepares the stage's per-thread state on the calling thread ({@link #run()} does it itself; a replay calls it). */
+    public void enterThread() {
+        computation.enterThread();
+    }
+
+    /** Frees the stage's per-thread state on the calling thread; never throws (a failure is already on its way). */
+    public void leaveThread() {
+        try {
+            computation.leaveThread();
+        } catch (RuntimeException e) {
+            failures.fail(stage, currentMicroBatch, e);
         }
     }
 
@@ -217,7 +233,7 @@ public final class StageWorker implements Runnable {
         int useVersion = options.weightStashing() ? forwardVersion : version;
         INDArray current = null;
         if (useVersion != version && computation.slotWeights() == null) {
-            current = computation.snapshotParams();
+            current = stash.saveCurrent(computation);
         }
         INDArray[] inputGrads;
         long t0 = System.nanoTime();

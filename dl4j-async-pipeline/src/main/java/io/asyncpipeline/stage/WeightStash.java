@@ -14,6 +14,9 @@ final class WeightStash {
 
     private final Map<Integer, Integer> versionOfMicroBatch = new HashMap<>();
     private final TreeMap<Integer, INDArray> copies = new TreeMap<>();
+    /** Copies no version needs any more, reused by the next snapshot: steady state allocates nothing. */
+    private final java.util.ArrayDeque<INDArray> free = new java.util.ArrayDeque<>();
+    private INDArray current;
     private long peakBytes;
 
     /** Records that micro-batch {@code m}'s forward ran at weight version {@code version}. */
@@ -33,7 +36,7 @@ final class WeightStash {
     /** Before an update moves the weights past {@code version}: copy them if an in-flight micro-batch uses them. */
     void beforeUpdate(int version, StageComputation computation) {
         if (versionOfMicroBatch.containsValue(version) && !copies.containsKey(version)) {
-            copies.put(version, computation.snapshotParams());
+            copies.put(version, snapshot(computation, free.poll()));
             long bytes = 0;
             for (INDArray c : copies.values()) {
                 bytes += c.length() * c.dataType().width();
@@ -51,10 +54,34 @@ final class WeightStash {
         return c;
     }
 
-    /** Micro-batch {@code m} finished its backward: forget it and drop versions nobody needs. */
+    /** Micro-batch {@code m} finished its backward: forget it and keep versions nobody needs for reuse. */
     void release(int m) {
         versionOfMicroBatch.remove(m);
-        copies.keySet().removeIf(v -> !versionOfMicroBatch.containsValue(v));
+        var it = copies.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!versionOfMicroBatch.containsValue(e.getKey())) {
+                free.push(e.getValue());
+                it.remove();
+            }
+        }
+    }
+
+    /**
+     * The live weights, copied aside while a backward runs on a stashed version: one buffer, reused for every
+     * backward.
+     */
+    INDArray saveCurrent(StageComputation computation) {
+        current = snapshot(computation, current);
+        return current;
+    }
+
+    private static INDArray snapshot(StageComputation computation, INDArray reuse) {
+        if (reuse == null) {
+            return computation.snapshotParams();
+        }
+        computation.snapshotParamsInto(reuse);
+        return reuse;
     }
 
     long peakBytes() {

@@ -14,6 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 final class RecordingComputation implements StageComputation {
 
     final List<String> done = Collections.synchronizedList(new ArrayList<>());
+    int snapshots;
+    int snapshotsInto;
     private final int stage;
     private final int slots;
     private final int failAtForward;
@@ -64,5 +66,17 @@ final class RecordingComputation implements StageComputation {
     @Override
     public INDArray params() {
         return params;
+    }
+
+    @Override
+    public INDArray snapshotParams() {
+        snapshots++;
+        return params.dup();
+    }
+
+    @Override
+    public void snapshotParamsInto(INDArray target) {
+        snapshotsInto++;
+        target.assign(params);
     }
 }

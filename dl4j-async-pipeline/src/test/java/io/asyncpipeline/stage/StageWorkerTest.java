@@ -151,4 +151,17 @@ class StageWorkerTest {
         assertEquals("stage 1 expected micro-batch 0 for its forward but received 1 (schedule and channels disagree)",
                 e.getMessage());
     }
+
+    /** Weight stashing reuses its copies: the number of new copies stays bounded however long the stream is. */
+    @Test
+    void theStashAllocatesNoNewCopyInTheSteadyState() throws InterruptedException {
+        for (int n : new int[] {10, 60}) {
+            Pipeline p = twoStages(Schedules.async1F1B(), n, -1, -1);
+            runThreads(p.workers());
+            RecordingComputation first = p.computations().get(0);
+            assertTrue(first.snapshots <= 3, first.snapshots + " copies allocated for " + n + " micro-batches");
+            assertTrue(first.snapshotsInto >= n - 3, "later snapshots reuse a copy: " + first.snapshotsInto);
+            assertEquals(Schedules.async1F1B(2, n).actions(0).size(), p.workers().get(0).actionsExecuted());
+        }
+    }
 }

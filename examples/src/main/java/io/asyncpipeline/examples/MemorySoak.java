@@ -43,6 +43,10 @@ public final class MemorySoak implements Callable<Integer> {
     @Option(names = "--every", description = "micro-batches per report window (one fit call). Default: ${DEFAULT-VALUE}")
     int every = 1_000;
 
+    @Option(names = "--gc-budget-mb", description = "the pipelines' offHeapGcBudget in MB (-1: the library's default)."
+            + " Default: ${DEFAULT-VALUE}")
+    long gcBudgetMb = -1;
+
     static final class CaseNames extends ArrayList<String> {
         CaseNames() {
             super(CASES);
@@ -125,7 +129,7 @@ public final class MemorySoak implements Callable<Integer> {
         FashionMnist data = new FashionMnist();
         data.requireAvailable();
         List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
-        AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net.get()).stages(2).schedule(Schedule.ASYNC_1F1B).build();
+        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(net.get()).stages(2).schedule(Schedule.ASYNC_1F1B)).build();
         return new Case(name, what + ", partition " + java.util.Arrays.toString(w.partition()),
                 window -> () -> w.fit(cycle(batches, window * every, every)));
     }
@@ -141,8 +145,8 @@ public final class MemorySoak implements Callable<Integer> {
         EuroparlText text = EuroparlText.load(0.1);
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(5e-4).build()));
-        AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
-                .schedule(Schedule.ASYNC_1F1B).weightStashing(stash).build();
+        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
+                .schedule(Schedule.ASYNC_1F1B).weightStashing(stash)).build();
         return new Case(name, "8-block transformer, 8 async stages, " + (stash ? "with" : "without") + " stashing, batch 16",
                 window -> () -> w.fit(new ListDataSetIterator<>(text.trainBatches(every, 16, 64, 1000L + window, DataType.FLOAT), 1)));
     }
@@ -155,6 +159,10 @@ public final class MemorySoak implements Callable<Integer> {
         DecoderTransformer.prepareForFit(sd);
         return new Case(name, "8-block transformer, plain sd.fit, batch 64",
                 window -> () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1));
+    }
+
+    private AsyncPipelineWrapper.Builder budget(AsyncPipelineWrapper.Builder b) {
+        return gcBudgetMb < 0 ? b : b.offHeapGcBudget(gcBudgetMb << 20);
     }
 
     private static DataSetIterator cycle(List<DataSet> batches, int from, int n) {

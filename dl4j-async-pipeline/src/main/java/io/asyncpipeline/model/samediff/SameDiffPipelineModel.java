@@ -54,6 +54,9 @@ public final class SameDiffPipelineModel implements PipelineModel {
         for (int i = 0; i < splitter.size(); i++) {
             stages.add(new SameDiffStage(splitter, i, config, stageUpdaters == null ? null : stageUpdaters[i]));
         }
+        for (StageComputation c : stages) {
+            c.leaveThread();        // sessions the checks at build time opened on this thread
+        }
     }
 
     /**

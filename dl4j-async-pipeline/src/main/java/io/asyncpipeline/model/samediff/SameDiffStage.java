@@ -106,6 +106,18 @@ public final class SameDiffStage implements StageComputation {
         return updaters;
     }
 
+    @Override
+    public void enterThread() {
+        SameDiffSessions.enter(graph.graph());
+        SameDiffSessions.enter(graph.graph().getFunction(SameDiffSessions.GRADIENT_FUNCTION));
+    }
+
+    @Override
+    public void leaveThread() {
+        SameDiffSessions.leave(graph.graph());
+        SameDiffSessions.leave(graph.graph().getFunction(SameDiffSessions.GRADIENT_FUNCTION));
+    }
+
     private Map<String, INDArray> placeholders(Message input) {
         Map<String, INDArray> ph = new HashMap<>();
         if (graph.isFirst()) {
@@ -206,6 +218,22 @@ public final class SameDiffStage implements StageComputation {
     @Override
     public INDArray snapshotParams() {
         return params();
+    }
+
+    /** Copies each trainable variable into its range of {@code target} (laid out as {@link #params()}): no new array. */
+    @Override
+    public void snapshotParamsInto(INDArray target) {
+        if (graph.trainableVariables().isEmpty()) {
+            return;
+        }
+        INDArray f = target.reshape(target.length());
+        long offset = 0;
+        for (String v : graph.trainableVariables()) {
+            INDArray arr = source.getVariable(v).getArr();
+            long n = arr.length();
+            f.get(NDArrayIndex.interval(offset, offset + n)).assign(arr.reshape('c', new long[] {n}));
+            offset += n;
+        }
     }
 
     /** Assigns {@code flat} (laid out as {@link #params()}) into each trainable variable's own array. */
