@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
         description = "Memory over a long run: resident size, heap and native bytes per report window.")
 public final class MemorySoak implements Callable<Integer> {
 
-    static final List<String> CASES = List.of("mlp", "cnn", "transformer-stash", "transformer-nostash", "transformer-fit");
+    static final List<String> CASES = List.of("mlp", "cnn", "transformer-stash", "transformer-nostash", "transformer-fit",
+            "mlp-fit");
 
     @Option(names = "--cases", split = ",", description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: all",
             completionCandidates = CaseNames.class)
@@ -121,6 +122,7 @@ public final class MemorySoak implements Callable<Integer> {
             case "transformer-stash" -> transformerCase(name, true);
             case "transformer-nostash" -> transformerCase(name, false);
             case "transformer-fit" -> transformerFitCase(name);
+            case "mlp-fit" -> plainFitCase(name);
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -132,6 +134,16 @@ public final class MemorySoak implements Callable<Integer> {
         AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(net.get()).stages(2).schedule(Schedule.ASYNC_1F1B)).build();
         return new Case(name, what + ", partition " + java.util.Arrays.toString(w.partition()),
                 window -> () -> w.fit(cycle(batches, window * every, every)));
+    }
+
+    /** The MLP of the "mlp" case trained with plain {@code net.fit}: the reference without a pipeline. */
+    private Case plainFitCase(String name) {
+        FashionMnist data = new FashionMnist();
+        data.requireAvailable();
+        List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(),
+                4, 1024, 1);
+        return new Case(name, "MLP 784-1024x4-10, plain net.fit, batch 64", window -> () -> net.fit(cycle(batches, window * every, every)));
     }
 
     /** The TransformerComparison default model: 8 blocks, d 64, 4 heads, context 64, on Europarl characters. */

@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.Pointer;
 final class SameDiffSessions {
 
     /** The most bytes a stage session keeps cached for reuse; arrays released beyond it are closed at once. */
-    static final long CACHE_BYTES = 64L << 20;
+    static final long CACHE_BYTES = 16L << 20;
 
     /** The name SameDiff keeps a graph's gradient function under ({@code SameDiff.GRAD_FN_KEY}, not public). */
     static final String GRADIENT_FUNCTION = "grad";
