@@ -29,7 +29,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     boolean recompute;
     boolean failOnNonFiniteScore = true;
     Integer ndThreadsPerStage;
-    long offHeapGcBudget = 256L << 20;
+    long offHeapGcBudget = 64L << 20;
     DataSet profileSample;
     MultiDataSet profileMultiSample;
     Double delayAwareMomentum;
@@ -118,8 +118,8 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     /**
      * Physical-memory growth (bytes) after which the pipeline asks the JVM for a garbage collection, to
      * free the native memory of dead arrays (stage layers run without activation workspaces). Default:
-     * 256 MiB (the 8-stage transformer peaked at 4.1 GB with 128 MiB and 7.2 GB with 1 GiB over 400 micro-batches;
-     * see the README's Memory section); 0 disables.
+     * 64 MiB (over 400 micro-batches the 8-stage transformer peaked at 2.9 GB with 64 MiB, 4.9 GB with 256 MiB and
+     * 7.2 GB with 1 GiB, in about the same time; see the README's Memory section); 0 disables.
      */
     public B offHeapGcBudget(long bytes) {
         this.offHeapGcBudget = bytes;
