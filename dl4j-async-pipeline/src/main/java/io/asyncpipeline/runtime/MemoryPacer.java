@@ -57,7 +57,7 @@ final class MemoryPacer implements AutoCloseable {
                 return;
             }
             long now = Pointer.physicalBytes();
-            if (now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
+            if (!stop && now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
                 long t0 = System.nanoTime();
                 System.gc();
                 long took = System.nanoTime() - t0;

@@ -70,7 +70,7 @@ final class PipelineRun {
             if (settings.replay()) {
                 replay(workers, failures);
             } else {
-                threaded(workers, failures);
+                threaded(workers, failures, pacer);
             }
         }
         long wall = System.nanoTime() - t0;
@@ -115,7 +115,7 @@ final class PipelineRun {
         return u;
     }
 
-    private void threaded(List<StageWorker> workers, FailureHandler failures) throws InterruptedException {
+    private void threaded(List<StageWorker> workers, FailureHandler failures, MemoryPacer pacer) throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
         for (StageWorker w : workers) {
             Thread t = new Thread(w, "async-pipeline-stage-" + w.stage());
@@ -129,6 +129,7 @@ final class PipelineRun {
             }
         } catch (InterruptedException e) {
             failures.fail(-1, -1, e);
+            pacer.close();          // no more collections while the stages stop
             joinAfterHalt(threads);
             Thread.currentThread().interrupt();
             throw new RunFailedException(-1, -1, "interrupted while training; all stage threads stopped", e);
