@@ -3,8 +3,8 @@ package io.asyncpipeline.schedule;
 import java.util.Arrays;
 
 /**
- * Per-stage durations of forward, backward and update actions plus per-boundary transfer latency,
- * in any consistent time unit (e.g. seconds). Boundary {@code b} sits between stages {@code b} and
+ * Per-stage durations of forward, backward and update actions plus per-cut transfer latency,
+ * in any consistent time unit (e.g. seconds). Cut {@code b} sits between stages {@code b} and
  * {@code b+1}. Immutable.
  */
 public final class OpCosts {
@@ -27,7 +27,7 @@ public final class OpCosts {
      * @param forward  forward duration per stage, length {@code P}
      * @param backward backward duration per stage, length {@code P}
      * @param update   update duration per stage, length {@code P}
-     * @param latency  transfer latency per boundary, length {@code P-1}
+     * @param latency  transfer latency per cut, length {@code P-1}
      * @return the costs
      * @throws IllegalArgumentException on length mismatch or negative/non-finite values
      */
@@ -59,11 +59,11 @@ public final class OpCosts {
     }
 
     /**
-     * @param perBoundary latency added to every cross-stage dependency
-     * @return a copy of these costs with that latency on every boundary
+     * @param perCut latency added to every cross-stage dependency
+     * @return a copy of these costs with that latency on every cut
      */
-    public OpCosts withLatency(double perBoundary) {
-        return of(forward, backward, update, filled(latency.length, perBoundary));
+    public OpCosts withLatency(double perCut) {
+        return of(forward, backward, update, filled(latency.length, perCut));
     }
 
     /** @return number of stages */
@@ -86,9 +86,9 @@ public final class OpCosts {
         return update[stage];
     }
 
-    /** @return latency across boundary {@code b} (between stages {@code b} and {@code b+1}) */
-    public double latency(int boundary) {
-        return latency[boundary];
+    /** @return latency across cut {@code b} (between stages {@code b} and {@code b+1}) */
+    public double latency(int cut) {
+        return latency[cut];
     }
 
     /** @return duration of {@code action} on its stage */
@@ -109,7 +109,7 @@ public final class OpCosts {
     private static void checkArray(String name, double[] values, int expectedLength) {
         if (values.length != expectedLength) {
             throw new IllegalArgumentException(name + " must have length " + expectedLength + " but had "
-                    + values.length + "; give one value per " + (name.equals("latency") ? "boundary" : "stage"));
+                    + values.length + "; give one value per " + (name.equals("latency") ? "cut" : "stage"));
         }
         for (int i = 0; i < values.length; i++) {
             if (!(values[i] >= 0) || Double.isInfinite(values[i])) {

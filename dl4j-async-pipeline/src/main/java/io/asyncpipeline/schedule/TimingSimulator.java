@@ -3,7 +3,7 @@ package io.asyncpipeline.schedule;
 /**
  * Event-driven timing of a {@link StagePlan}. Every stage executes its list strictly in order; an
  * action starts as soon as its stage is free and all its data dependencies have finished (plus the
- * boundary latency for cross-stage dependencies). Buffers between stages are unlimited.
+ * latency of the cut for cross-stage dependencies). Buffers between stages are unlimited.
  *
  * <p>Because each start time depends only on already-known end times, stages are advanced greedily
  * until no stage can make progress; the result equals that of a global event queue.
