@@ -192,7 +192,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
                 throw new IllegalArgumentException("stageUpdater(" + e.getKey() + ", null): give an updater");
             }
         }
-        return new PipelineOptions(stages, partition, cutAfter, schedule.name(), schedule.isSynchronous(),
+        return new PipelineOptions(stages, partition, cutAfter, schedule.name(),
                 schedule.generator(microBatches), weightStashing, microBatches, devices, seed, replay, recompute,
                 ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
                 pipeMareIterations, stageUpdaters);

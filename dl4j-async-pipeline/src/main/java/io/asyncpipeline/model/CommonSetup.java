@@ -16,11 +16,9 @@ public final class CommonSetup {
     private CommonSetup() {
     }
 
-    /** Validates the run options for a model cut into {@code p} stages. */
-    public static RunSettings runSettings(PipelineOptions o, long defaultSeed, int p) {
-        if (p < 1) {
-            throw new IllegalArgumentException("stages must be >= 1, got " + p);
-        }
+    /** Validates the run options for a model cut into the {@code layout}'s stages. */
+    public static RunSettings runSettings(PipelineOptions o, long defaultSeed, StageLayout layout) {
+        int p = layout.stages();
         int[] devices = o.devices() != null ? o.devices() : defaultDevices(p);
         if (devices.length != p) {
             throw new IllegalArgumentException("devices(...) names " + devices.length + " devices for " + p
@@ -38,24 +36,8 @@ public final class CommonSetup {
             throw new IllegalArgumentException("ndThreadsPerStage must be >= 0, got " + threads);
         }
         long seed = o.seed() != null ? o.seed() : defaultSeed;
-        StagePlan plan = plan(o, p);
-        int window = 0;
-        for (int k = 0; k < p; k++) {
-            window = Math.max(window, PlanStats.inFlight(plan, k));
-        }
-        return new RunSettings(o.schedule(), window + 2, devices, o.weightStashing(), seed, o.replay(), threads,
-                Math.max(0, o.offHeapGcBudget()));
-    }
-
-    /**
-     * The schedule's plan for {@code p} stages over enough micro-batches to reach its steady state, checked by
-     * the {@link PlanValidator} (well formed, deadlock-free). The stages' slots, stash copies and the channels'
-     * capacity are read from it.
-     */
-    public static StagePlan plan(PipelineOptions o, int p) {
-        StagePlan plan = o.schedule().analysisPlan(p);
-        PlanValidator.validate(plan);
-        return plan;
+        return new RunSettings(o.schedule(), layout.channelCapacity(), devices, o.weightStashing(), seed, o.replay(),
+                threads, Math.max(0, o.offHeapGcBudget()));
     }
 
     /** The number of stages the options ask for: the partition's length, else stages(P), else {@code fallback}. */
@@ -67,27 +49,69 @@ public final class CommonSetup {
         return o.partition() != null ? o.partition().length : o.stages() != null ? o.stages() : fallback;
     }
 
-    /** Activation slots per stage: 1 with recompute, else the most micro-batches the schedule keeps in flight. */
-    public static int[] slots(PipelineOptions o, int p) {
-        StagePlan plan = plan(o, p);
-        int[] slots = new int[p];
-        for (int k = 0; k < p; k++) {
-            slots[k] = o.recompute() ? 1 : PlanStats.inFlight(plan, k);
+    /**
+     * What the stages need, read from the schedule's plan for {@code p} stages over enough micro-batches to reach
+     * its steady state, after the {@link PlanValidator} has checked it (well formed, deadlock-free).
+     */
+    public static StageLayout layout(PipelineOptions o, int p) {
+        if (p < 1) {
+            throw new IllegalArgumentException("stages must be >= 1, got " + p);
         }
-        return slots;
+        StagePlan plan = o.schedule().analysisPlan(p);
+        PlanValidator.validate(plan);
+        int[] inFlight = new int[p];
+        int[] delay = new int[p];
+        for (int k = 0; k < p; k++) {
+            inFlight[k] = PlanStats.inFlight(plan, k);
+            delay[k] = PlanStats.maxDelay(plan, k);
+        }
+        return new StageLayout(inFlight, delay, o.recompute(), o.weightStashing());
     }
 
     /**
-     * Stages that keep one weight copy per slot: weight stashing, no recompute, and a delay (an update between
-     * a micro-batch's forward and its backward).
+     * Per-stage sizes from the plan.
+     *
+     * @param inFlight most micro-batches each stage holds between a forward and its backward
+     * @param maxDelay most updates each stage makes between a forward and its backward
      */
-    public static boolean[] privateWeights(PipelineOptions o, int p) {
-        StagePlan plan = plan(o, p);
-        boolean[] own = new boolean[p];
-        for (int k = 0; k < p; k++) {
-            own[k] = o.weightStashing() && !o.recompute() && PlanStats.maxDelay(plan, k) > 0;
+    public record StageLayout(int[] inFlight, int[] maxDelay, boolean recompute, boolean weightStashing) {
+
+        public int stages() {
+            return inFlight.length;
         }
-        return own;
+
+        /** Activation slots per stage: 1 with recompute, else the most micro-batches in flight. */
+        public int[] slots() {
+            int[] slots = new int[inFlight.length];
+            for (int k = 0; k < slots.length; k++) {
+                slots[k] = recompute ? 1 : inFlight[k];
+            }
+            return slots;
+        }
+
+        /** Stages that keep one weight copy per slot: weight stashing, no recompute, and a delay. */
+        public boolean[] privateWeights() {
+            boolean[] own = new boolean[inFlight.length];
+            for (int k = 0; k < own.length; k++) {
+                own[k] = weightStashing && !recompute && maxDelay[k] > 0;
+            }
+            return own;
+        }
+
+        /** Messages one channel holds without blocking its sender: the plan's most in-flight micro-batches plus two. */
+        public int channelCapacity() {
+            int window = 0;
+            for (int n : inFlight) {
+                window = Math.max(window, n);
+            }
+            return window + 2;
+        }
+    }
+
+    /** A batch of one feature and one label array (with their masks) as a DataSet. */
+    public static org.nd4j.linalg.dataset.api.DataSet asDataSet(org.nd4j.linalg.dataset.api.MultiDataSet mds) {
+        return new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0), mds.getFeaturesMaskArray(0),
+                mds.getLabelsMaskArray(0));
     }
 
     private static int[] defaultDevices(int p) {

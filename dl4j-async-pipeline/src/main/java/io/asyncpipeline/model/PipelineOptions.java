@@ -11,13 +11,11 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * user left unset are null. The schedule arrives already checked (non-null, M ≥ 1).
  *
  * @param scheduleName  the schedule's name as the user chose it, for messages
- * @param synchronous   whether the schedule updates once per M micro-batches (GPipe, synchronous 1F1B)
  * @param schedule      the generator of the stages' action streams; slots, stash sizes and channel capacity are
- *                      read from its plan ({@link CommonSetup#plan})
+ *                      read from its plan ({@link CommonSetup#layout})
  */
 public record PipelineOptions(Integer stages, int[] partition, String[] cutAfter, String scheduleName,
-                              boolean synchronous, PipelineSchedule schedule, boolean weightStashing, int microBatches,
-                              int[] devices,
+                              PipelineSchedule schedule, boolean weightStashing, int microBatches, int[] devices,
                               Long seed, boolean replay, boolean recompute, Integer ndThreadsPerStage,
                               long offHeapGcBudget, DataSet profileSample, MultiDataSet profileMultiSample,
                               Double delayAwareMomentum, Integer pipeMareIterations, Map<Integer, IUpdater> stageUpdaters) {

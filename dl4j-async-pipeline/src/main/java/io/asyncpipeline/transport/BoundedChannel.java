@@ -1,44 +1,22 @@
 package io.asyncpipeline.transport;
 
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-
-/**
- * An in-JVM {@link Channel} backed by a bounded {@link LinkedBlockingQueue}. Blocking calls wake up every
- * {@value #POLL_MILLIS} ms to look at the {@link HaltSignal}.
- */
+/** An in-JVM {@link Channel} that passes message objects through a bounded {@link HaltableQueue}. */
 public final class BoundedChannel implements Channel {
 
-    static final long POLL_MILLIS = 20;
-
-    private final BlockingQueue<Message> queue;
-    private final HaltSignal halt;
+    private final HaltableQueue<Message> queue;
 
     public BoundedChannel(int capacity, HaltSignal halt) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("channel capacity must be >= 1, got " + capacity);
-        }
-        this.queue = new LinkedBlockingQueue<>(capacity);
-        this.halt = halt;
+        this.queue = new HaltableQueue<>(capacity, halt);
     }
 
     @Override
     public void send(Message message) throws InterruptedException {
-        while (!queue.offer(message, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-            halt.check();
-        }
+        queue.put(message);
     }
 
     @Override
     public Message receive() throws InterruptedException {
-        while (true) {
-            Message m = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-            if (m != null) {
-                return m;
-            }
-            halt.check();
-        }
+        return queue.take();
     }
 
     @Override

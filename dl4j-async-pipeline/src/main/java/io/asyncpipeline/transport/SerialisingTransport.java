@@ -1,9 +1,5 @@
 package io.asyncpipeline.transport;
 
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-
 /**
  * An in-JVM transport that copies every message through a byte array with {@link MessageCodec}, as a
  * transport between processes must: nothing but bytes crosses a cut, and the receiver gets new arrays. It
@@ -24,34 +20,20 @@ public final class SerialisingTransport implements Transport {
 
     private static final class ByteChannel implements Channel {
 
-        private final BlockingQueue<byte[]> queue;
-        private final HaltSignal halt;
+        private final HaltableQueue<byte[]> queue;
 
         ByteChannel(int capacity, HaltSignal halt) {
-            if (capacity < 1) {
-                throw new IllegalArgumentException("channel capacity must be >= 1, got " + capacity);
-            }
-            this.queue = new LinkedBlockingQueue<>(capacity);
-            this.halt = halt;
+            this.queue = new HaltableQueue<>(capacity, halt);
         }
 
         @Override
         public void send(Message message) throws InterruptedException {
-            byte[] bytes = MessageCodec.encode(message);
-            while (!queue.offer(bytes, BoundedChannel.POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-                halt.check();
-            }
+            queue.put(MessageCodec.encode(message));
         }
 
         @Override
         public Message receive() throws InterruptedException {
-            while (true) {
-                byte[] b = queue.poll(BoundedChannel.POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (b != null) {
-                    return MessageCodec.decode(b);
-                }
-                halt.check();
-            }
+            return MessageCodec.decode(queue.take());
         }
 
         @Override

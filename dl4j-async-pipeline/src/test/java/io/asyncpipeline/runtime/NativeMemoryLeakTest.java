@@ -66,7 +66,7 @@ class NativeMemoryLeakTest {
     }
 
     /** Physical memory once the collector has freed what it can (ND4J frees buffers on its deallocator threads). */
-    static long settledNativeBytes() throws InterruptedException {
+    static long settledPhysicalBytes() throws InterruptedException {
         long last = Long.MAX_VALUE;
         for (int i = 0; i < 20; i++) {
             System.gc();
@@ -86,9 +86,9 @@ class NativeMemoryLeakTest {
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(n).partition(1, 2).schedule(Schedule.ASYNC_1F1B)
                 .transport(transport).build()) {
             w.fit(new ListDataSetIterator<>(data(300), 1));
-            long before = settledNativeBytes();
+            long before = settledPhysicalBytes();
             w.fit(new ListDataSetIterator<>(data(1500), 1));
-            return settledNativeBytes() - before;
+            return settledPhysicalBytes() - before;
         }
     }
 

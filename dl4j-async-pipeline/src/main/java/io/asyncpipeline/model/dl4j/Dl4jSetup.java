@@ -16,7 +16,7 @@ public final class Dl4jSetup {
     /** BatchNormalization's statistics are per micro-batch: a synchronous schedule with M > 1 cannot equal fit. */
     public static void checkBatchNorm(List<Layer> layers, PipelineOptions o) {
         for (Layer l : layers) {
-            if (l.conf().getLayer() instanceof BatchNormalization && o.synchronous() && o.microBatches() > 1) {
+            if (l.conf().getLayer() instanceof BatchNormalization && o.schedule().microBatchesPerUpdate() > 1) {
                 throw new IllegalArgumentException("layer " + l.conf().getLayer().getLayerName() + " is BatchNormalization:"
                         + " its statistics are per micro-batch, so " + o.scheduleName() + " with microBatches(" + o.microBatches()
                         + ") cannot equal plain fit. Use microBatches(1), ASYNC_1F1B, or remove BatchNormalization");

@@ -47,10 +47,11 @@ public final class GraphSetup implements ModelSetup {
         checkGraph(graph);
         int[] partition = partition(graph, o);
         int p = partition.length;
-        RunSettings settings = CommonSetup.runSettings(o, graph.getConfiguration().getDefaultConfiguration().getSeed(), p);
+        CommonSetup.StageLayout layout = CommonSetup.layout(o, p);
+        RunSettings settings = CommonSetup.runSettings(o, graph.getConfiguration().getDefaultConfiguration().getSeed(), layout);
         Dl4jSetup.checkBatchNorm(Arrays.asList(graph.getLayers()), o);
-        GraphPipelineModel model = GraphPipelineModel.split(graph, partition, CommonSetup.slots(o, p),
-                CommonSetup.privateWeights(o, p));
+        GraphPipelineModel model = GraphPipelineModel.split(graph, partition, layout.slots(),
+                layout.privateWeights());
         List<Layer[]> layers = new ArrayList<>();
         for (ComputationGraph sub : model.stageGraphs()) {
             layers.add(sub.getLayers());

@@ -49,11 +49,12 @@ public final class MultiLayerSetup implements ModelSetup {
         }
         int layers = net.getnLayers();
         int p = CommonSetup.requestedStages(o, Math.min(DEFAULT_STAGES, layers));
-        RunSettings settings = CommonSetup.runSettings(o, net.getLayerWiseConfigurations().getConf(0).getSeed(), p);
+        CommonSetup.StageLayout layout = CommonSetup.layout(o, p);
+        RunSettings settings = CommonSetup.runSettings(o, net.getLayerWiseConfigurations().getConf(0).getSeed(), layout);
         int[] partition = partition(o, p, layers);
         checkLayers(o);
-        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition, CommonSetup.slots(o, p),
-                CommonSetup.privateWeights(o, p));
+        MultiLayerPipelineModel model = MultiLayerPipelineModel.split(net, partition, layout.slots(),
+                layout.privateWeights());
         List<Layer[]> stageLayers = new ArrayList<>();
         for (MultiLayerNetwork sub : model.stageNetworks()) {
             stageLayers.add(sub.getLayers());
@@ -89,8 +90,7 @@ public final class MultiLayerSetup implements ModelSetup {
 
     /** Checks one batch against the network's input and output sizes (2-D and 3-D data). */
     static void checkBatch(MultiLayerNetwork net, MultiDataSet mds) {
-        checkBatch(net, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
-                mds.getFeaturesMaskArray(0), mds.getLabelsMaskArray(0)));
+        checkBatch(net, CommonSetup.asDataSet(mds));
     }
 
     /** Checks one batch against the network's input and output sizes (2-D and 3-D data). */

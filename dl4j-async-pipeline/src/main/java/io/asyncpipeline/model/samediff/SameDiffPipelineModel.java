@@ -1,5 +1,6 @@
 package io.asyncpipeline.model.samediff;
 
+import io.asyncpipeline.model.CommonSetup;
 import io.asyncpipeline.runtime.PipelineModel;
 import io.asyncpipeline.stage.StageComputation;
 import java.lang.reflect.Method;
@@ -224,8 +225,7 @@ public final class SameDiffPipelineModel implements PipelineModel {
 
     @Override
     public void checkBatch(org.nd4j.linalg.dataset.api.MultiDataSet mds) {
-        SameDiffSetup.checkBatch(sd, new org.nd4j.linalg.dataset.DataSet(mds.getFeatures(0), mds.getLabels(0),
-                mds.getFeaturesMaskArray(0), mds.getLabelsMaskArray(0)));
+        SameDiffSetup.checkBatch(sd, CommonSetup.asDataSet(mds));
     }
 
     @Override

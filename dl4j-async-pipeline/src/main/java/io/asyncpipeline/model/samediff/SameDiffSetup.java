@@ -58,7 +58,8 @@ public final class SameDiffSetup implements ModelSetup {
             throw new IllegalArgumentException("stages(" + o.stages() + ") disagrees with cutAfter(...), which makes " + p
                     + " stages: set only one of them");
         }
-        RunSettings settings = CommonSetup.runSettings(o, o.seed() != null ? o.seed() : DEFAULT_SEED, p);
+        CommonSetup.StageLayout layout = CommonSetup.layout(o, p);
+        RunSettings settings = CommonSetup.runSettings(o, o.seed() != null ? o.seed() : DEFAULT_SEED, layout);
         SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, stageUpdaters(sd, o, p), cuts);
         return new Built(model, settings);
     }
