@@ -3,21 +3,31 @@ package io.asyncpipeline.runtime;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Keeps off-heap garbage in check while stages run. Stage layers run without DL4J's activation
- * workspaces (their arrays cross threads), so every micro-batch leaves detached arrays whose native
- * memory is freed only when the JVM collects their small Java handles — which a large, quiet heap may
- * not do for many gigabytes (ND4J's buffers are freed by its own deallocator service, which JavaCPP's limits
- * do not see). The pacer watches the process's physical memory and asks for a collection whenever it has grown
- * by more than a budget since the last one.
+ * Keeps off-heap garbage in check while stages run. Some arrays of a micro-batch are still detached garbage
+ * (activations that cross to another stage thread, DL4J layer outputs): their native memory is freed only when
+ * the JVM collects their small Java handles, which a large, quiet heap may not do for many gigabytes (ND4J's
+ * buffers are freed by its own deallocator service, which JavaCPP's limits do not see). The pacer watches the
+ * process's physical memory and asks for a collection whenever it has grown by more than a budget since the
+ * last one.
+ *
+ * <p>Freed is not yet returned: glibc keeps freed blocks of its arenas mapped, and after many threads
+ * have allocated and freed buffers of many sizes the resident size keeps the high-water mark of the garbage.
+ * So {@link #TRIM_DELAY_NANOS} after each collection (time for ND4J's deallocator threads to free what it
+ * found) the pacer trims the C heap with JavaCPP's own {@code Pointer.trimMemory()}, the
+ * {@code malloc_trim(0)} JavaCPP calls itself when its {@code maxPhysicalBytes} is exceeded. Measured on the
+ * 8-stage transformer: peak resident 0.95 GB with trimming, 1.46 GB and rising without it, 1.84 GB and
+ * rising without the pacer.
  *
  * <p>A requested collection is a full one, and its cost grows with the live heap: cheap in a small training
  * program, seconds in a large application. So the pacer also keeps its own share of the time bounded: after a
- * collection that took d, it waits at least {@value #WAIT_FACTOR}·d before the next one (at most about 5 % of
- * the time spent collecting), whatever the budget says.
+ * collection and trim that took d, it waits at least {@value #WAIT_FACTOR}·d before the next one (at most
+ * about 5 % of the time), whatever the budget says.
  */
 final class MemoryPacer implements AutoCloseable {
 
     private static final long POLL_MILLIS = 50;
+    /** From a collection to the trim that returns what it freed. */
+    static final long TRIM_DELAY_NANOS = 200_000_000L;
     /** After a collection of duration d, the next waits at least this many times d. */
     static final int WAIT_FACTOR = 19;
 
@@ -25,6 +35,7 @@ final class MemoryPacer implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stop;
     private volatile int collections;
+    private volatile int trims;
     private volatile long collectionNanos;
     /**
      * When the next requested collection may start (System.nanoTime), shared by every pacer of this JVM: a full
@@ -50,6 +61,8 @@ final class MemoryPacer implements AutoCloseable {
 
     private void loop() {
         long baseline = Pointer.physicalBytes();
+        long trimAt = 0;            // when to trim after the last collection; 0: no trim pending
+        long lastCollection = 0;
         while (!stop) {
             try {
                 Thread.sleep(POLL_MILLIS);
@@ -57,21 +70,40 @@ final class MemoryPacer implements AutoCloseable {
                 return;
             }
             long now = Pointer.physicalBytes();
-            if (!stop && now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
+            if (stop) {
+                return;
+            }
+            if (trimAt != 0 && System.nanoTime() - trimAt >= 0) {
+                trimAt = 0;
+                long t0 = System.nanoTime();
+                if (NativeTrim.trim()) {
+                    trims++;
+                }
+                long took = System.nanoTime() - t0;
+                collectionNanos += took;
+                NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * (lastCollection + took));
+                baseline = Math.min(baseline, Pointer.physicalBytes());
+            } else if (trimAt == 0 && now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
                 long t0 = System.nanoTime();
                 System.gc();
-                long took = System.nanoTime() - t0;
-                NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * took);
-                collectionNanos += took;
+                lastCollection = System.nanoTime() - t0;
+                NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * lastCollection);
+                collectionNanos += lastCollection;
                 collections++;
                 baseline = Math.min(now, Pointer.physicalBytes());
+                trimAt = System.nanoTime() + TRIM_DELAY_NANOS;
             } else if (now < baseline) {
                 baseline = now;
             }
         }
     }
 
-    /** Time spent in requested collections so far. */
+    /** Trims of the C heap so far (0 where {@link NativeTrim#available()} is false). */
+    int trims() {
+        return trims;
+    }
+
+    /** Time spent in requested collections and trims so far. */
     long collectionNanos() {
         return collectionNanos;
     }

@@ -49,7 +49,11 @@ public final class SameDiffStage implements StageComputation {
     private final IUpdater updater;
     private final SameDiff source;
     private final Map<String, GradientUpdater> updaters = new LinkedHashMap<>();
-    private final Map<String, INDArray> accumulated = new LinkedHashMap<>();
+    /** Per variable: the example-weighted gradient sum of the step, and a buffer for one micro-batch's term. */
+    private final Map<String, INDArray> accumulators = new HashMap<>();
+    private final Map<String, INDArray> scratch = new HashMap<>();
+    /** The variables with a gradient in the current step, in the order they got one. */
+    private final java.util.Set<String> accumulated = new java.util.LinkedHashSet<>();
     private final String featureName;
     private final String labelName;
     private double lastScore = Double.NaN;
@@ -135,7 +139,9 @@ public final class SameDiffStage implements StageComputation {
             return new INDArray[0];       // the loss is computed with the backward
         }
         INDArray in = graph.isFirst() ? null : input.tensors()[0];
-        return new INDArray[] {graph.forward(placeholders(input), in)};
+        INDArray out = graph.forward(placeholders(input), in).dup();
+        SameDiffSessions.endPass(graph.graph());
+        return new INDArray[] {out};
     }
 
     @Override
@@ -153,17 +159,26 @@ public final class SameDiffStage implements StageComputation {
         }
         int n = input.examples();
         for (Map.Entry<String, INDArray> e : gr.parameters().entrySet()) {
-            if (e.getValue() == null) {
+            INDArray pg = e.getValue();
+            if (pg == null) {
                 continue;
             }
-            INDArray acc = accumulated.get(e.getKey());
-            if (acc == null) {
-                accumulated.put(e.getKey(), e.getValue().mul(n));
+            String v = e.getKey();
+            INDArray acc = accumulators.get(v);
+            if (acc == null || !java.util.Arrays.equals(acc.shape(), pg.shape()) || acc.dataType() != pg.dataType()) {
+                acc = Nd4j.createUninitialized(pg.dataType(), pg.shape(), pg.ordering());
+                accumulators.put(v, acc);
+                scratch.put(v, acc.ulike());
+            }
+            if (accumulated.add(v)) {
+                pg.mul(n, acc);
             } else {
-                acc.addi(e.getValue().mul(n));
+                acc.addi(pg.mul(n, scratch.get(v)));
             }
         }
-        return gr.input() == null ? null : new INDArray[] {gr.input().dup()};
+        INDArray[] inputGradient = gr.input() == null ? null : new INDArray[] {gr.input().dup()};
+        SameDiffSessions.endPass(graph.graph().getFunction(SameDiffSessions.GRADIENT_FUNCTION));
+        return inputGradient;
     }
 
     @Override
@@ -181,15 +196,15 @@ public final class SameDiffStage implements StageComputation {
         List<Regularization> regs = config.getRegularization() == null ? List.of() : config.getRegularization();
         IUpdater u = updater;
         double lr = u.hasLearningRate() ? u.getLearningRate(iteration, epoch) : 1.0;
-        for (Map.Entry<String, INDArray> e : accumulated.entrySet()) {
-            INDArray grad = e.getValue().divi(examples);
-            INDArray param = source.getVariable(e.getKey()).getArr();
+        for (String v : accumulated) {
+            INDArray grad = accumulators.get(v).divi(examples);
+            INDArray param = source.getVariable(v).getArr();
             for (Regularization r : regs) {
                 if (r.applyStep() == Regularization.ApplyStep.BEFORE_UPDATER) {
                     r.apply(param, grad, lr, iteration, epoch);
                 }
             }
-            updaters.get(e.getKey()).applyUpdater(grad, iteration, epoch);
+            updaters.get(v).applyUpdater(grad, iteration, epoch);
             for (Regularization r : regs) {
                 if (r.applyStep() == Regularization.ApplyStep.POST_UPDATER) {
                     r.apply(param, grad, lr, iteration, epoch);
