@@ -41,8 +41,6 @@ if [[ ! -d "$DATA_DIR" ]]; then
 fi
 
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-# stage threads allocate and other threads free native memory: fewer glibc arenas keep the RSS down
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 # The parent pom alone (-N), then the library, so the examples module resolves both from ~/.m2.
 echo "run.sh: mvn -B -q -N install && mvn -B -q -DskipTests -f dl4j-async-pipeline/pom.xml install"

@@ -116,10 +116,11 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     }
 
     /**
-     * Physical-memory growth (bytes) after which the pipeline asks the JVM for a garbage collection, to
-     * free the native memory of dead arrays (stage layers run without activation workspaces). Default:
-     * 64 MiB (over 400 micro-batches the 8-stage transformer peaked at 2.9 GB with 64 MiB, 4.9 GB with 256 MiB and
-     * 7.2 GB with 1 GiB, in about the same time; see the README's Memory section); 0 disables.
+     * Physical-memory growth (bytes) after which the pipeline asks the JVM for a garbage collection, and then
+     * trims the C heap, to return the native memory of dead arrays (activations that cross stages, DL4J layer
+     * outputs) to the system. The pacer keeps its share of the time near 5 % whatever the budget. Default:
+     * 64 MiB; 0 disables. See {@link NativeMemoryGuard} for the same pacing around a plain {@code fit}, and the
+     * README's Memory section for the measurements.
      */
     public B offHeapGcBudget(long bytes) {
         this.offHeapGcBudget = bytes;

@@ -105,7 +105,7 @@ class ArchitectureTest {
             }
         }
         assertEquals(Set.of("AsyncPipelineWrapper", "PipelineBuilder", "Schedule", "PipelineSettings", "PipelineCuts",
-                "PipelineException", "NonFiniteScoreException"), root);
+                "PipelineException", "NonFiniteScoreException", "NativeMemoryGuard"), root);
     }
 
     /** The layer rule is not vacuous: a class of a lower layer that used the facade would be reported. */

@@ -23,7 +23,7 @@ import org.bytedeco.javacpp.Pointer;
  * collection and trim that took d, it waits at least {@value #WAIT_FACTOR}·d before the next one (at most
  * about 5 % of the time), whatever the budget says.
  */
-final class MemoryPacer implements AutoCloseable {
+public final class MemoryPacer implements AutoCloseable {
 
     private static final long POLL_MILLIS = 50;
     /** From a collection to the trim that returns what it freed. */
@@ -50,8 +50,13 @@ final class MemoryPacer implements AutoCloseable {
         thread.setDaemon(true);
     }
 
+    /** Lets the next pacer collect at once, whatever the last collection cost (tests start from a known state). */
+    static void allowNow() {
+        NEXT_ALLOWED.set(System.nanoTime());
+    }
+
     /** Starts a pacer with the given budget in bytes; 0 or less returns one that does nothing. */
-    static MemoryPacer start(long budget) {
+    public static MemoryPacer start(long budget) {
         MemoryPacer p = new MemoryPacer(budget);
         if (budget > 0) {
             p.thread.start();
@@ -99,17 +104,17 @@ final class MemoryPacer implements AutoCloseable {
     }
 
     /** Trims of the C heap so far (0 where {@link NativeTrim#available()} is false). */
-    int trims() {
+    public int trims() {
         return trims;
     }
 
     /** Time spent in requested collections and trims so far. */
-    long collectionNanos() {
+    public long collectionNanos() {
         return collectionNanos;
     }
 
     /** Collections requested so far. */
-    int collections() {
+    public int collections() {
         return collections;
     }
 

@@ -6,6 +6,7 @@ import io.asyncpipeline.schedule.ActionType;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.transport.HaltedException;
 import io.asyncpipeline.transport.Message;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -117,8 +118,20 @@ public final class StageWorker implements Runnable {
             failures.fail(stage, currentMicroBatch, t, readingSource());
         } finally {
             leaveThread();
-            // the stage thread ends here: free its layer working-memory workspaces now, not at some later GC
-            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+            destroyThreadWorkspaces();
+        }
+    }
+
+    /**
+     * The stage thread ends here: frees its layer working-memory workspaces now, not at some later collection.
+     * One by one, because ND4J's {@code destroyAllWorkspacesForCurrentThread} also forces a full garbage
+     * collection, which in an application with a large heap took seconds per stage thread at the end of every
+     * fit and of every halt.
+     */
+    static void destroyThreadWorkspaces() {
+        org.nd4j.linalg.api.memory.MemoryWorkspaceManager m = Nd4j.getWorkspaceManager();
+        for (org.nd4j.linalg.api.memory.MemoryWorkspace ws : new ArrayList<>(m.getAllWorkspacesForCurrentThread())) {
+            m.destroyWorkspace(ws);
         }
     }
 

@@ -28,7 +28,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * A leak check on memory, not on time: after a warm-up, the process's physical memory (after a garbage collection
- * has let every dead array go) must not grow by more than a bound over 1,500 more micro-batches. ND4J frees an
+ * has let every dead array go, and a trim of the C heap) must not grow by more than a bound over 1,500 more micro-batches. ND4J frees an
  * array's native buffer through its own deallocator service when the array's Java handle is collected, so a
  * settled physical size is what a leak moves (JavaCPP's byte counters do not see ND4J buffers). The boundary
  * activation is 64 x 1024 floats (256 KiB), so a leak of one boundary array per micro-batch adds 375 MiB; the bound
@@ -65,12 +65,16 @@ class NativeMemoryLeakTest {
         return cycled;
     }
 
-    /** Physical memory once the collector has freed what it can (ND4J frees buffers on its deallocator threads). */
+    /**
+     * Physical memory once the collector has freed what it can (ND4J frees buffers on its deallocator threads) and
+     * the C heap is trimmed (glibc keeps freed blocks resident otherwise, more of them the more arenas it has).
+     */
     static long settledPhysicalBytes() throws InterruptedException {
         long last = Long.MAX_VALUE;
         for (int i = 0; i < 20; i++) {
             System.gc();
             Thread.sleep(100);
+            NativeTrim.trim();
             long now = Pointer.physicalBytes();
             if (Math.abs(now - last) < (4 << 20)) {
                 return now;

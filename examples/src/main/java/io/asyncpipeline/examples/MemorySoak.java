@@ -1,6 +1,7 @@
 package io.asyncpipeline.examples;
 
 import io.asyncpipeline.AsyncPipelineWrapper;
+import io.asyncpipeline.NativeMemoryGuard;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.EuroparlText;
 import io.asyncpipeline.examples.data.FashionMnist;
@@ -47,6 +48,10 @@ public final class MemorySoak implements Callable<Integer> {
     @Option(names = "--gc-budget-mb", description = "the pipelines' offHeapGcBudget in MB (-1: the library's default)."
             + " Default: ${DEFAULT-VALUE}")
     long gcBudgetMb = -1;
+
+    @Option(names = "--guard-plain-fit", negatable = true, description = "run the plain-fit cases (mlp-fit,"
+            + " transformer-fit) inside the library's NativeMemoryGuard. Default: ${DEFAULT-VALUE}")
+    boolean guardPlainFit = true;
 
     static final class CaseNames extends ArrayList<String> {
         CaseNames() {
@@ -143,7 +148,8 @@ public final class MemorySoak implements Callable<Integer> {
         List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(),
                 4, 1024, 1);
-        return new Case(name, "MLP 784-1024x4-10, plain net.fit, batch 64", window -> () -> net.fit(cycle(batches, window * every, every)));
+        return new Case(name, "MLP 784-1024x4-10, plain net.fit, batch 64" + guarded(), window -> () -> guard(
+                () -> net.fit(cycle(batches, window * every, every))));
     }
 
     /** The TransformerComparison default model: 8 blocks, d 64, 4 heads, context 64, on Europarl characters. */
@@ -169,8 +175,22 @@ public final class MemorySoak implements Callable<Integer> {
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(5e-4).build()));
         DecoderTransformer.prepareForFit(sd);
-        return new Case(name, "8-block transformer, plain sd.fit, batch 64",
-                window -> () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1));
+        return new Case(name, "8-block transformer, plain sd.fit, batch 64" + guarded(), window -> () -> guard(
+                () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1)));
+    }
+
+    private String guarded() {
+        return guardPlainFit ? ", inside NativeMemoryGuard" : ", no guard";
+    }
+
+    private void guard(Runnable fit) {
+        if (!guardPlainFit) {
+            fit.run();
+            return;
+        }
+        try (NativeMemoryGuard g = NativeMemoryGuard.open()) {
+            fit.run();
+        }
     }
 
     private AsyncPipelineWrapper.Builder budget(AsyncPipelineWrapper.Builder b) {
