@@ -18,9 +18,10 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains each case for many micro-batches and prints what the process holds every {@code --every} micro-batches:
@@ -35,8 +36,8 @@ public final class MemorySoak implements Callable<Integer> {
     static final List<String> CASES = List.of("mlp", "cnn", "transformer-stash", "transformer-nostash", "transformer-fit",
             "mlp-fit");
 
-    @Option(names = "--cases", split = ",", description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: all",
-            completionCandidates = CaseNames.class)
+    @Option(names = "--cases", split = ",", paramLabel = "<case>", completionCandidates = CaseNames.class,
+            description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: all")
     List<String> cases = CASES;
 
     @Option(names = "--micro-batches", description = "micro-batches per case. Default: ${DEFAULT-VALUE}")
@@ -53,6 +54,9 @@ public final class MemorySoak implements Callable<Integer> {
             + " transformer-fit) inside the library's NativeMemoryGuard. Default: ${DEFAULT-VALUE}")
     boolean guardPlainFit = true;
 
+    @Spec
+    CommandSpec spec;
+
     static final class CaseNames extends ArrayList<String> {
         CaseNames() {
             super(CASES);
@@ -64,18 +68,17 @@ public final class MemorySoak implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new MemorySoak()).execute(args));
+        System.exit(Cli.execute(new MemorySoak(), args));
     }
 
     @Override
     public Integer call() {
         if (microBatches < every || every < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--every must be in 1..--micro-batches");
+            throw Cli.invalid(spec, "--every must be in 1..--micro-batches (" + microBatches + "), got " + every);
         }
         for (String c : cases) {
             if (!CASES.contains(c)) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--cases: unknown case '" + c + "', choose from "
-                        + CASES);
+                throw Cli.invalid(spec, "--cases: unknown case '" + c + "', choose from " + CASES);
             }
         }
         System.out.printf(Locale.ROOT, "MemorySoak: %d micro-batches per case, report every %d; max heap %s MB, JavaCPP"

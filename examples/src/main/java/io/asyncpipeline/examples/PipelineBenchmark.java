@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -27,6 +28,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Throughput of plain fit ({@code net.fit} / {@code sd.fit}), GPIPE (M = 4) and ASYNC_1F1B on two stages,
@@ -42,9 +48,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * 256 / 8. The transformer ({@link #TRANSFORMER}: vocabulary 96, T = 64, d = 128, 4 heads, 4 blocks,
  * untied head, FLOAT) is cut by {@code stages(2)} alone (automatic cuts by estimated op cost); an example
  * is one sequence of T tokens with next-token targets. All three models run by default (the transformer
- * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN.
+ * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN. {@code --help} lists the
+ * options; exit codes as in {@link Cli}.
  */
-public final class PipelineBenchmark {
+@Command(name = "PipelineBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Throughput of plain fit, GPIPE (M = 4) and ASYNC_1F1B on 2 stages: MLP and CNN on Fashion-MNIST,"
+                + " a SameDiff transformer on random tokens. Median examples/s over rounds, utilisation, simulator.")
+public final class PipelineBenchmark implements Callable<Integer> {
 
     static final int STAGES = 2;
     static final int M = 4;
@@ -53,41 +63,55 @@ public final class PipelineBenchmark {
             .heads(4).layers(4).tiedOutputHead(false).dataType(DataType.FLOAT).build();
     static final long TOKEN_SEED = 7;
 
-    private PipelineBenchmark() {
+    @Option(names = "--models", split = ",", paramLabel = "<model>", defaultValue = "mlp,cnn,transformer",
+            completionCandidates = ModelNames.class,
+            description = "comma-separated, from ${COMPLETION-CANDIDATES} (any case; repeats count once)."
+                    + " Default: ${DEFAULT-VALUE}")
+    List<String> models;
+
+    @Option(names = "--examples", description = "examples per run, for every selected model."
+            + " Default: 6144 images, 256 transformer sequences")
+    Integer examples;
+
+    @Option(names = "--batch", description = "examples per micro-batch (a GPIPE mini-batch holds " + M + "), for every"
+            + " selected model. Default: 64 images, 8 transformer sequences")
+    Integer batch;
+
+    @Option(names = "--rounds", description = "rounds; the median is reported. Default: ${DEFAULT-VALUE}")
+    int rounds = 3;
+
+    @Option(names = "--hidden", description = "hidden layers of the MLP (1024 wide). Default: ${DEFAULT-VALUE}")
+    int hidden = 4;
+
+    @Option(names = "--stash", arity = "1", converter = TrueOrFalse.class,
+            description = "weight stashing for ASYNC_1F1B: true or false. Default: ${DEFAULT-VALUE}")
+    boolean stash = true;
+
+    @Spec
+    CommandSpec spec;
+
+    static final class ModelNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        ModelNames() {
+            super(MODELS);
+        }
     }
 
-    /** Command-line options; {@code examples} and {@code batch} are null when not given (per-model defaults). */
-    record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash) {
-
-        static Options parse(String[] args) {
-            List<String> models = new ArrayList<>();
-            for (String m : PipelineExample.stringArg(args, "--models", "mlp,cnn,transformer").split(",")) {
-                String name = m.trim().toLowerCase(java.util.Locale.ROOT);
-                if (!MODELS.contains(name)) {
-                    throw new IllegalArgumentException("--models: unknown model '" + m + "', choose from " + MODELS);
-                }
-                if (!models.contains(name)) {
-                    models.add(name);
-                }
-            }
-            String stash = PipelineExample.stringArg(args, "--stash", "true");
-            if (!stash.equals("true") && !stash.equals("false")) {
-                throw new IllegalArgumentException("--stash must be true or false, got " + stash);
-            }
-            Options o = new Options(optionalInt(args, "--examples"), optionalInt(args, "--batch"), intArg(args, "--rounds", 3),
-                    List.copyOf(models), intArg(args, "--hidden", 4), stash.equals("true"));
-            if (o.rounds < 1) {
-                throw new IllegalArgumentException("--rounds must be >= 1, got " + o.rounds);
-            }
-            for (String m : models) {
-                boolean seq = m.equals("transformer");
-                if (o.batch(seq) < 1 || o.examples(seq) < o.batch(seq) * M) {
-                    throw new IllegalArgumentException("need --batch >= 1 and --examples >= batch * M (one GPIPE mini-batch),"
-                            + " got --examples " + o.examples(seq) + " --batch " + o.batch(seq));
-                }
-            }
-            return o;
+    /** Exactly {@code true} or {@code false}. */
+    static final class TrueOrFalse implements CommandLine.ITypeConverter<Boolean> {
+        @Override
+        public Boolean convert(String value) {
+            return switch (value) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new CommandLine.TypeConversionException("expected true or false but was '" + value + "'");
+            };
         }
+    }
+
+    /** Checked options; {@code examples} and {@code batch} are null when not given (per-model defaults). */
+    record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash) {
 
         /** Examples per run: images (6144) or transformer sequences (256) unless {@code --examples} is given. */
         int examples(boolean sequences) {
@@ -98,6 +122,33 @@ public final class PipelineBenchmark {
         int batch(boolean sequences) {
             return batch != null ? batch : sequences ? 8 : 64;
         }
+    }
+
+    /**
+     * The parsed options, checked: known model names (lower-cased, repeats dropped), at least one round and one
+     * hidden layer, and at least one GPIPE mini-batch per model. A usage error otherwise.
+     */
+    Options options() {
+        List<String> names = new ArrayList<>();
+        for (String m : models) {
+            String name = m.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!MODELS.contains(name)) {
+                throw Cli.invalid(spec, "--models: unknown model '" + m.trim() + "', choose from " + MODELS);
+            }
+            if (!names.contains(name)) {
+                names.add(name);
+            }
+        }
+        Options o = new Options(examples, batch, Cli.positive(spec, "--rounds", rounds), List.copyOf(names),
+                Cli.positive(spec, "--hidden", hidden), stash);
+        for (String m : names) {
+            boolean seq = m.equals("transformer");
+            if (o.batch(seq) < 1 || o.examples(seq) < o.batch(seq) * M) {
+                throw Cli.invalid(spec, "need --batch >= 1 and --examples >= batch * M (one GPIPE mini-batch),"
+                        + " got --examples " + o.examples(seq) + " --batch " + o.batch(seq) + " for " + m);
+            }
+        }
+        return o;
     }
 
     /**
@@ -113,7 +164,12 @@ public final class PipelineBenchmark {
     }
 
     public static void main(String[] args) {
-        Options o = Options.parse(args);
+        System.exit(Cli.execute(new PipelineBenchmark(), args));
+    }
+
+    @Override
+    public Integer call() {
+        Options o = options();
         System.out.printf("PipelineBenchmark: P=%d, GPIPE M=%d, %d rounds, stashing %s, %d cores%n", STAGES, M, o.rounds(),
                 o.stash(), Runtime.getRuntime().availableProcessors());
         DataSet images = null;
@@ -142,6 +198,7 @@ public final class PipelineBenchmark {
                 default -> throw new IllegalStateException(model);
             }
         }
+        return Cli.OK;
     }
 
     private static void run(Case c, List<DataSet> micro, List<DataSet> mini, String data, Options o) {
@@ -315,19 +372,5 @@ public final class PipelineBenchmark {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    static int intArg(String[] args, String name, int dflt) {
-        Integer v = optionalInt(args, name);
-        return v != null ? v : dflt;
-    }
-
-    private static Integer optionalInt(String[] args, String name) {
-        for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals(name)) {
-                return Integer.parseInt(args[i + 1]);
-            }
-        }
-        return null;
     }
 }

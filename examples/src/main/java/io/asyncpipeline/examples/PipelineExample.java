@@ -4,28 +4,56 @@ import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The main example: trains a Fashion-MNIST MLP split into two pipeline stages with the asynchronous
  * 1F1B schedule and the discounted NAdam updater, on CPU, then evaluates it like any DL4J network.
  *
  * <pre>./examples/run.sh [--train 12000] [--test 5000] [--epochs 2] [--batch 64] [--stages 2] [--schedule ASYNC_1F1B]</pre>
+ *
+ * {@code --help} lists the options; exit codes as in {@link Cli}.
  */
-public final class PipelineExample {
+@Command(name = "PipelineExample", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Trains a Fashion-MNIST MLP (784-512x3-10, DiscountedNadam) in pipeline stages, then evaluates it.")
+public final class PipelineExample implements Callable<Integer> {
 
-    private PipelineExample() {
-    }
+    @Option(names = "--train", description = "training images (the first N of the train split). Default: ${DEFAULT-VALUE}")
+    int train = 12000;
+
+    @Option(names = "--test", description = "test images (the first N of the test split). Default: ${DEFAULT-VALUE}")
+    int test = 5000;
+
+    @Option(names = "--epochs", description = "passes over the training images. Default: ${DEFAULT-VALUE}")
+    int epochs = 2;
+
+    @Option(names = "--batch", description = "images per micro-batch (a synchronous schedule reads mini-batches of 4"
+            + " micro-batches). Default: ${DEFAULT-VALUE}")
+    int batch = 64;
+
+    @Option(names = "--stages", description = "pipeline stages. Default: ${DEFAULT-VALUE}")
+    int stages = 2;
+
+    @Option(names = "--schedule", description = "one of ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
+    Schedule schedule = Schedule.ASYNC_1F1B;
+
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
-        int train = PipelineBenchmark.intArg(args, "--train", 12000);
-        int test = PipelineBenchmark.intArg(args, "--test", 5000);
-        int epochs = PipelineBenchmark.intArg(args, "--epochs", 2);
-        int batch = PipelineBenchmark.intArg(args, "--batch", 64);
-        int stages = PipelineBenchmark.intArg(args, "--stages", 2);
-        Schedule schedule = Schedule.valueOf(stringArg(args, "--schedule", "ASYNC_1F1B"));
+        System.exit(Cli.execute(new PipelineExample(), args));
+    }
+
+    @Override
+    public Integer call() {
+        validate();
         FashionMnist data = new FashionMnist();
         data.requireAvailable();
         DataSetIterator trainIt = data.iterator(FashionMnist.Split.TRAIN, train, FashionMnist.Layout.FLAT,
@@ -59,14 +87,15 @@ public final class PipelineExample {
         Evaluation eval = net.evaluate(testIt);
         System.out.printf("test accuracy on %d images: %.4f (iterations %d, epochs %d)%n", test, eval.accuracy(),
                 net.getIterationCount(), net.getEpochCount());
+        return Cli.OK;
     }
 
-    static String stringArg(String[] args, String name, String dflt) {
-        for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals(name)) {
-                return args[i + 1];
-            }
-        }
-        return dflt;
+    /** Every count must be at least 1 (a usage error otherwise). */
+    void validate() {
+        Cli.positive(spec, "--train", train);
+        Cli.positive(spec, "--test", test);
+        Cli.positive(spec, "--epochs", epochs);
+        Cli.positive(spec, "--batch", batch);
+        Cli.positive(spec, "--stages", stages);
     }
 }

@@ -4,16 +4,15 @@ import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.NativeMemoryGuard;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.EuroparlText;
-import io.asyncpipeline.examples.data.MissingDatasetException;
 import io.asyncpipeline.transformer.DecoderTransformer;
 import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
 import io.asyncpipeline.updater.WarmupCosineSchedule;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,6 +20,10 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.WeightDecay;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The paper's comparison (method.md §7) at small scale: one decoder-only transformer, {@code --layers}
@@ -46,94 +49,100 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * chunk is one {@code fit} call, so the asynchronous pipeline drains and refills between chunks (the
  * first {@code P-1} micro-batches of a chunk see smaller delays).
  *
- * <pre>
- * Options:
- *   --steps N        optimizer steps per variant                 default 1200
- *   --stages P       pipeline stages                               default 8
- *   --layers L       transformer blocks (a multiple of P; L/P per stage) default P
- *   --batch B        windows per step                              default 16
- *   --context T      characters per window                         default 64
- *   --dim D          model width                                   default 64
- *   --heads H        attention heads                               default 4
- *   --micro M        GPipe micro-batches per step                  default 4
- *   --lr X           peak learning rate (all variants)             default 1e-3
- *   --warmup N       linear warm-up steps                          default 100
- *   --pipemare N     T_c of the PipeMare correction (nostash)      default steps/4
- *   --eval-every N   steps between validation measurements         default 200
- *   --val-windows N  validation windows                            default 256
- *   --seed N         weights and data seed                         default 7
- *   --variants LIST  comma-separated, from the list above          default gpipe,stash,nostash,pipedream
- *   --replay yes|no  run the async schedules single-threaded (same bits, no thread contention) default no
- * </pre>
+ * {@code --help} lists the options; exit codes as in {@link Cli}.
  */
-public final class TransformerComparison {
+@Command(name = "TransformerComparison", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "The paper's comparison at small scale: one decoder-only transformer on Europarl characters,"
+                + " trained for the same steps by each variant (single: unsplit sd.fit; gpipe; stash: async 1F1B with"
+                + " weight stashing and DiscountedNadam; nostash: without stashing, with the method.md §5 settings;"
+                + " pipedream: stashing with Adam; nostash-plain: without stashing or the §5 settings).")
+public final class TransformerComparison implements Callable<Integer> {
 
-    private static final int EXIT_NO_DATA = 2;
     static final List<String> VARIANTS = List.of("single", "gpipe", "stash", "nostash", "pipedream",
             "nostash-plain");
 
-    private TransformerComparison() {
+    /** Values of {@code --replay}. */
+    enum YesNo { yes, no }
+
+    @Option(names = "--steps", description = "optimizer steps per variant. Default: ${DEFAULT-VALUE}")
+    int steps = 1200;
+
+    @Option(names = "--stages", description = "pipeline stages, at least 2. Default: ${DEFAULT-VALUE}")
+    int stages = 8;
+
+    @Option(names = "--layers", description = "transformer blocks, a multiple of --stages (the same number per stage);"
+            + " 0 means as many as --stages. Default: ${DEFAULT-VALUE}")
+    int layers = 0;
+
+    @Option(names = "--batch", description = "windows per step. Default: ${DEFAULT-VALUE}")
+    int batch = 16;
+
+    @Option(names = "--context", description = "characters per window. Default: ${DEFAULT-VALUE}")
+    int context = 64;
+
+    @Option(names = "--dim", description = "model width. Default: ${DEFAULT-VALUE}")
+    int dim = 64;
+
+    @Option(names = "--heads", description = "attention heads. Default: ${DEFAULT-VALUE}")
+    int heads = 4;
+
+    @Option(names = "--micro", description = "GPipe micro-batches per step (must divide --batch). Default: ${DEFAULT-VALUE}")
+    int micro = 4;
+
+    @Option(names = "--lr", description = "peak learning rate (all variants). Default: ${DEFAULT-VALUE}")
+    double lr = 1e-3;
+
+    @Option(names = "--warmup", description = "linear warm-up steps, in [0, --steps). Default: ${DEFAULT-VALUE}")
+    int warmup = 100;
+
+    @Option(names = "--pipemare", description = "T_c of the PipeMare correction (nostash); 0 means --steps / 4."
+            + " Default: ${DEFAULT-VALUE}")
+    int pipeMare = 0;
+
+    @Option(names = "--eval-every", description = "steps between validation measurements. Default: ${DEFAULT-VALUE}")
+    int evalEvery = 200;
+
+    @Option(names = "--val-windows", description = "validation windows. Default: ${DEFAULT-VALUE}")
+    int valWindows = 256;
+
+    @Option(names = "--seed", description = "weights and data seed. Default: ${DEFAULT-VALUE}")
+    long seed = 7;
+
+    @Option(names = "--variants", split = ",", paramLabel = "<variant>", defaultValue = "gpipe,stash,nostash,pipedream",
+            completionCandidates = VariantNames.class,
+            description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
+    List<String> variants;
+
+    @Option(names = "--replay", description = "run the asynchronous schedules single-threaded (same bits, no thread"
+            + " contention): ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
+    YesNo replay = YesNo.no;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Where the Europarl resource is looked up (a seam for tests). */
+    private final ClassLoader dataResources;
+
+    public TransformerComparison() {
+        this(TransformerComparison.class.getClassLoader());
     }
 
+    TransformerComparison(ClassLoader dataResources) {
+        this.dataResources = dataResources;
+    }
+
+    static final class VariantNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        VariantNames() {
+            super(VARIANTS);
+        }
+    }
+
+    /** Checked options; {@code layers} and {@code pipeMare} are resolved (never 0). */
     record Options(int steps, int stages, int layers, int batch, int context, int dim, int heads, int micro, double lr,
                    int warmup, int pipeMare, int evalEvery, int valWindows, long seed, List<String> variants,
                    boolean replay) {
-
-        static Options parse(String[] argv) {
-            Map<String, String> d = new LinkedHashMap<>();
-            d.put("steps", "1200");
-            d.put("stages", "8");
-            d.put("layers", "0");
-            d.put("batch", "16");
-            d.put("context", "64");
-            d.put("dim", "64");
-            d.put("heads", "4");
-            d.put("micro", "4");
-            d.put("lr", "1e-3");
-            d.put("warmup", "100");
-            d.put("pipemare", "0");
-            d.put("eval-every", "200");
-            d.put("val-windows", "256");
-            d.put("seed", "7");
-            d.put("variants", "gpipe,stash,nostash,pipedream");
-            d.put("replay", "no");
-            Args a = Args.parse(argv, d);
-            int steps = a.positiveInt("steps");
-            List<String> variants = List.of(a.string("variants").split(","));
-            for (String v : variants) {
-                if (!VARIANTS.contains(v)) {
-                    throw new IllegalArgumentException("unknown variant '" + v + "'; choose from " + VARIANTS);
-                }
-            }
-            int batch = a.positiveInt("batch");
-            int micro = a.positiveInt("micro");
-            if (batch % micro != 0) {
-                throw new IllegalArgumentException("--micro " + micro + " must divide --batch " + batch);
-            }
-            int warmup = Integer.parseInt(a.string("warmup"));
-            if (warmup < 0 || warmup >= steps) {
-                throw new IllegalArgumentException("--warmup must be in [0, steps), got " + warmup);
-            }
-            int pipeMare = Integer.parseInt(a.string("pipemare"));
-            String replay = a.string("replay");
-            if (!replay.equals("yes") && !replay.equals("no")) {
-                throw new IllegalArgumentException("--replay takes yes or no, got '" + replay + "'");
-            }
-            int stages = a.positiveInt("stages");
-            if (stages < 2) {
-                throw new IllegalArgumentException("--stages must be at least 2, got " + stages);
-            }
-            int layers = Integer.parseInt(a.string("layers"));
-            layers = layers > 0 ? layers : stages;
-            if (layers % stages != 0) {
-                throw new IllegalArgumentException("--layers " + layers + " must be a multiple of --stages " + stages
-                        + " (each stage holds the same number of blocks)");
-            }
-            return new Options(steps, stages, layers, batch, a.positiveInt("context"), a.positiveInt("dim"),
-                    a.positiveInt("heads"), micro, a.positiveDouble("lr"), warmup,
-                    pipeMare > 0 ? pipeMare : Math.max(1, steps / 4), a.positiveInt("eval-every"),
-                    a.positiveInt("val-windows"), a.longValue("seed"), variants, replay.equals("yes"));
-        }
 
         /** Cuts: after every (layers / stages)-th block. */
         String[] cuts() {
@@ -152,6 +161,43 @@ public final class TransformerComparison {
         }
     }
 
+    /** The parsed options, checked (a usage error naming the option otherwise). */
+    Options options() {
+        Cli.positive(spec, "--steps", steps);
+        for (String v : variants) {
+            if (!VARIANTS.contains(v)) {
+                throw Cli.invalid(spec, "--variants: unknown variant '" + v + "', choose from " + VARIANTS);
+            }
+        }
+        Cli.positive(spec, "--batch", batch);
+        Cli.positive(spec, "--micro", micro);
+        if (batch % micro != 0) {
+            throw Cli.invalid(spec, "--micro " + micro + " must divide --batch " + batch);
+        }
+        if (warmup < 0 || warmup >= steps) {
+            throw Cli.invalid(spec, "--warmup must be in [0, --steps), got " + warmup);
+        }
+        if (pipeMare < 0) {
+            throw Cli.invalid(spec, "--pipemare must be at least 0 (0: --steps / 4), got " + pipeMare);
+        }
+        if (stages < 2) {
+            throw Cli.invalid(spec, "--stages must be at least 2, got " + stages);
+        }
+        if (layers < 0) {
+            throw Cli.invalid(spec, "--layers must be at least 0 (0: as many as --stages), got " + layers);
+        }
+        int blocks = layers > 0 ? layers : stages;
+        if (blocks % stages != 0) {
+            throw Cli.invalid(spec, "--layers " + blocks + " must be a multiple of --stages " + stages
+                    + " (each stage holds the same number of blocks)");
+        }
+        return new Options(steps, stages, blocks, batch, Cli.positive(spec, "--context", context),
+                Cli.positive(spec, "--dim", dim), Cli.positive(spec, "--heads", heads), micro,
+                Cli.positive(spec, "--lr", lr), warmup, pipeMare > 0 ? pipeMare : Math.max(1, steps / 4),
+                Cli.positive(spec, "--eval-every", evalEvery), Cli.positive(spec, "--val-windows", valWindows), seed,
+                List.copyOf(variants), replay == YesNo.yes);
+    }
+
     /** Validation loss after each chunk, and the training wall time. */
     record Curve(String variant, List<Integer> steps, List<Double> loss, double seconds) {
 
@@ -161,18 +207,13 @@ public final class TransformerComparison {
     }
 
     public static void main(String[] args) {
-        Options o = Args.orExit(() -> Options.parse(args), "TransformerComparison [--steps N] [--stages P] [--layers L]"
-                + " [--batch B] [--context T] [--dim D] [--heads H] [--micro M] [--lr X] [--warmup N] [--pipemare N]"
-                + " [--eval-every N] [--val-windows N] [--seed N] [--variants " + String.join(",", VARIANTS) + "]"
-                + " [--replay yes|no]");
-        EuroparlText text;
-        try {
-            text = EuroparlText.load(0.1);
-        } catch (MissingDatasetException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(EXIT_NO_DATA);
-            return;
-        }
+        System.exit(Cli.execute(new TransformerComparison(), args));
+    }
+
+    @Override
+    public Integer call() {
+        Options o = options();
+        EuroparlText text = EuroparlText.load(0.1, dataResources);
         TransformerConfig c = o.model();
         System.out.printf(Locale.ROOT, "Europarl English: %d documents, %d train / %d validation characters, vocabulary %d%n",
                 text.documents(), text.trainLength(), text.validationLength(), EuroparlText.VOCAB_SIZE);
@@ -192,6 +233,7 @@ public final class TransformerComparison {
         }
         System.out.println();
         System.out.println(table(curves, o));
+        return Cli.OK;
     }
 
     /**

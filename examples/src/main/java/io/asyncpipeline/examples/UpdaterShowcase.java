@@ -1,7 +1,6 @@
 package io.asyncpipeline.examples;
 
 import io.asyncpipeline.examples.data.FashionMnist;
-import io.asyncpipeline.examples.data.MissingDatasetException;
 import io.asyncpipeline.examples.data.ShuffledDataSetIterator;
 import io.asyncpipeline.updater.DelayCorrectedNesterov;
 import io.asyncpipeline.updater.DiscountedNadam;
@@ -10,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -23,54 +23,56 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains one small Fashion-MNIST MLP (784-256-128-10) with DL4J's {@code Adam} and with this project's
  * {@link DiscountedNadam} and {@link DelayCorrectedNesterov}, on a single thread (no pipeline, so no
  * staleness), and prints final training loss, test accuracy and training time per updater.
  *
- * <pre>
- * Options (all optional):
- *   --train N        training examples (first N of the train split)   default 6000
- *   --test N         test examples (first N of the test split)         default 5000
- *   --epochs N       passes over the training examples                 default 2
- *   --batch N        mini-batch size                                   default 64
- *   --seed N         weight-init and shuffle seed                      default 12345
- *   --adam-lr X      Adam learning rate                                default 2e-3
- *   --nadam-lr X     DiscountedNadam learning rate (beta1 0.99)        default 2e-3
- *   --dcn-lr X       DelayCorrectedNesterov learning rate (gamma 0.9)  default 0.5
- * </pre>
  * "final train loss" is the mean loss over all training examples after the last epoch; "seconds" is the
  * wall time of {@code fit} (after a short untimed warm-up per updater). Learning rates are the best of a
- * quick sweep at these defaults. Exits with status 2 if the Fashion-MNIST files are missing, 1 on bad
- * arguments.
+ * quick sweep at these defaults. {@code --help} lists the options; exit codes as in {@link Cli}.
  */
-public final class UpdaterShowcase {
+@Command(name = "UpdaterShowcase", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Adam vs DiscountedNadam vs DelayCorrectedNesterov on one Fashion-MNIST MLP (784-256-128-10),"
+                + " one thread, no pipeline: final training loss, test accuracy and training time per updater.")
+public final class UpdaterShowcase implements Callable<Integer> {
 
-    private static final int EXIT_NO_DATA = 2;
+    @Option(names = "--train", description = "training examples (the first N of the train split). Default: ${DEFAULT-VALUE}")
+    int train = 6000;
 
-    private UpdaterShowcase() {
-    }
+    @Option(names = "--test", description = "test examples (the first N of the test split). Default: ${DEFAULT-VALUE}")
+    int test = 5000;
 
-    /** Parsed command line. */
+    @Option(names = "--epochs", description = "passes over the training examples. Default: ${DEFAULT-VALUE}")
+    int epochs = 2;
+
+    @Option(names = "--batch", description = "mini-batch size. Default: ${DEFAULT-VALUE}")
+    int batch = 64;
+
+    @Option(names = "--seed", description = "weight-init and shuffle seed. Default: ${DEFAULT-VALUE}")
+    long seed = 12345;
+
+    @Option(names = "--adam-lr", description = "Adam learning rate. Default: ${DEFAULT-VALUE}")
+    double adamLr = 2e-3;
+
+    @Option(names = "--nadam-lr", description = "DiscountedNadam learning rate (beta1 0.99). Default: ${DEFAULT-VALUE}")
+    double nadamLr = 2e-3;
+
+    @Option(names = "--dcn-lr", description = "DelayCorrectedNesterov learning rate (momentum 0.9)."
+            + " Default: ${DEFAULT-VALUE}")
+    double dcnLr = 0.5;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Checked options. */
     record Options(int train, int test, int epochs, int batch, long seed,
                    double adamLr, double nadamLr, double dcnLr) {
-
-        static Options parse(String[] args) {
-            Map<String, String> v = new LinkedHashMap<>();
-            v.put("train", "6000");
-            v.put("test", "5000");
-            v.put("epochs", "2");
-            v.put("batch", "64");
-            v.put("seed", "12345");
-            v.put("adam-lr", "2e-3");
-            v.put("nadam-lr", "2e-3");
-            v.put("dcn-lr", "0.5");
-            Args a = Args.parse(args, v);
-            return new Options(a.positiveInt("train"), a.positiveInt("test"), a.positiveInt("epochs"),
-                    a.positiveInt("batch"), a.longValue("seed"), a.positiveDouble("adam-lr"),
-                    a.positiveDouble("nadam-lr"), a.positiveDouble("dcn-lr"));
-        }
     }
 
     /** One row of the result table. */
@@ -78,24 +80,27 @@ public final class UpdaterShowcase {
     }
 
     public static void main(String[] args) {
-        Options opt = Args.orExit(() -> Options.parse(args), "UpdaterShowcase [--train N] [--test N] [--epochs N]"
-                + " [--batch N] [--seed N] [--adam-lr X] [--nadam-lr X] [--dcn-lr X]");
+        System.exit(Cli.execute(new UpdaterShowcase(), args));
+    }
 
+    /** The parsed options; counts and learning rates must be above 0 (a usage error otherwise). */
+    Options options() {
+        return new Options(Cli.positive(spec, "--train", train), Cli.positive(spec, "--test", test),
+                Cli.positive(spec, "--epochs", epochs), Cli.positive(spec, "--batch", batch), seed,
+                Cli.positive(spec, "--adam-lr", adamLr), Cli.positive(spec, "--nadam-lr", nadamLr),
+                Cli.positive(spec, "--dcn-lr", dcnLr));
+    }
+
+    @Override
+    public Integer call() {
+        Options opt = options();
         FashionMnist fashion = new FashionMnist();
-        DataSet train;
-        DataSet test;
-        try {
-            fashion.requireAvailable();
-            train = fashion.load(FashionMnist.Split.TRAIN, opt.train(), FashionMnist.Layout.FLAT);
-            test = fashion.load(FashionMnist.Split.TEST, opt.test(), FashionMnist.Layout.FLAT);
-        } catch (MissingDatasetException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(EXIT_NO_DATA);
-            return;
-        }
+        fashion.requireAvailable();
+        DataSet trainSet = fashion.load(FashionMnist.Split.TRAIN, opt.train(), FashionMnist.Layout.FLAT);
+        DataSet testSet = fashion.load(FashionMnist.Split.TEST, opt.test(), FashionMnist.Layout.FLAT);
         System.out.printf(Locale.ROOT, "Fashion-MNIST from %s: %d train / %d test examples,"
                         + " MLP 784-256-128-10, %d epochs, batch %d, seed %d%n",
-                fashion.dir(), train.numExamples(), test.numExamples(), opt.epochs(), opt.batch(), opt.seed());
+                fashion.dir(), trainSet.numExamples(), testSet.numExamples(), opt.epochs(), opt.batch(), opt.seed());
 
         Map<String, IUpdater> updaters = new LinkedHashMap<>();
         updaters.put("Adam(lr=" + opt.adamLr() + ")", new Adam(opt.adamLr()));
@@ -107,10 +112,11 @@ public final class UpdaterShowcase {
         List<Result> results = new ArrayList<>();
         for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
             System.out.println("training with " + e.getKey() + " ...");
-            results.add(run(e.getKey(), e.getValue(), train, test, opt));
+            results.add(run(e.getKey(), e.getValue(), trainSet, testSet, opt));
         }
         System.out.println();
         System.out.print(table(results));
+        return Cli.OK;
     }
 
     static MultiLayerNetwork mlp(IUpdater updater, long seed) {

@@ -12,15 +12,20 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
 
 class PipelineBenchmarkTest {
 
     private static final TransformerConfig TINY = TransformerConfig.builder().vocabSize(11).contextLength(6).modelDim(16)
             .heads(2).layers(2).mlpDim(32).tiedOutputHead(false).dataType(DataType.FLOAT).build();
 
+    private static PipelineBenchmark.Options options(String... args) {
+        return CommandLine.populateCommand(new PipelineBenchmark(), args).options();
+    }
+
     @Test
     void defaultsRunAllModelsWithPerModelSizes() {
-        PipelineBenchmark.Options o = PipelineBenchmark.Options.parse(new String[0]);
+        PipelineBenchmark.Options o = options();
         assertEquals(List.of("mlp", "cnn", "transformer"), o.models());
         assertEquals(3, o.rounds());
         assertEquals(4, o.hidden());
@@ -33,8 +38,8 @@ class PipelineBenchmarkTest {
 
     @Test
     void givenSizesApplyToEveryModel() {
-        PipelineBenchmark.Options o = PipelineBenchmark.Options.parse(new String[] {"--models", "transformer, MLP,transformer",
-            "--rounds", "1", "--examples", "256", "--batch", "16", "--stash", "false"});
+        PipelineBenchmark.Options o = options("--models", "transformer, MLP,transformer",
+            "--rounds", "1", "--examples", "256", "--batch", "16", "--stash", "false");
         assertEquals(List.of("transformer", "mlp"), o.models());
         assertEquals(1, o.rounds());
         assertFalse(o.stash());
@@ -46,15 +51,15 @@ class PipelineBenchmarkTest {
 
     @Test
     void rejectsUnknownModelsAndTooFewExamples() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PipelineBenchmark.Options.parse(new String[] {"--models", "mlp,transfomer"}));
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
+                () -> options("--models", "mlp,transfomer"));
         assertTrue(e.getMessage().contains("transfomer") && e.getMessage().contains("transformer"), e.getMessage());
         // one GPIPE mini-batch (4 micro-batches) at least; the default sequence batch is 8
-        assertThrows(IllegalArgumentException.class,
-                () -> PipelineBenchmark.Options.parse(new String[] {"--models", "transformer", "--examples", "16"}));
-        PipelineBenchmark.Options.parse(new String[] {"--models", "transformer", "--examples", "32"});
-        assertThrows(IllegalArgumentException.class, () -> PipelineBenchmark.Options.parse(new String[] {"--rounds", "0"}));
-        assertThrows(IllegalArgumentException.class, () -> PipelineBenchmark.Options.parse(new String[] {"--stash", "yes"}));
+        assertThrows(CommandLine.ParameterException.class,
+                () -> options("--models", "transformer", "--examples", "16"));
+        options("--models", "transformer", "--examples", "32");
+        assertThrows(CommandLine.ParameterException.class, () -> options("--rounds", "0"));
+        assertThrows(CommandLine.ParameterException.class, () -> options("--stash", "yes"));
     }
 
     @Test

