@@ -50,9 +50,12 @@ public final class MemorySoak implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}")
     long gcBudgetMb = -1;
 
-    @Option(names = "--guard-plain-fit", negatable = true, description = "run the plain-fit cases (mlp-fit,"
-            + " transformer-fit) inside the library's NativeMemoryGuard. Default: ${DEFAULT-VALUE}")
-    boolean guardPlainFit = true;
+    // picocli negates a negatable flag relative to its annotated default: with a field initialiser of true instead,
+    // --no-guard-plain-fit left the guard on and --guard-plain-fit switched it off
+    @Option(names = "--guard-plain-fit", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "run the plain-fit cases (mlp-fit, transformer-fit) inside the library's NativeMemoryGuard."
+                    + " Default: ${DEFAULT-VALUE}")
+    boolean guardPlainFit;
 
     @Spec
     CommandSpec spec;

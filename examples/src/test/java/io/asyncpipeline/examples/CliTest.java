@@ -273,9 +273,13 @@ class CliTest {
 
     @Test
     void memorySoakParsesAndRejects() {
-        MemorySoak cmd = CommandLine.populateCommand(new MemorySoak(), "--cases", "cnn,mlp-fit");
+        MemorySoak cmd = CommandLine.populateCommand(new MemorySoak(), "--cases", "cnn,mlp-fit", "--no-guard-plain-fit");
         assertEquals(java.util.List.of("cnn", "mlp-fit"), cmd.cases);
-        assertEquals(MemorySoak.CASES, CommandLine.populateCommand(new MemorySoak()).cases);
+        assertFalse(cmd.guardPlainFit);
+        assertTrue(CommandLine.populateCommand(new MemorySoak(), "--guard-plain-fit").guardPlainFit);
+        MemorySoak defaults = CommandLine.populateCommand(new MemorySoak());
+        assertTrue(defaults.guardPlainFit);
+        assertEquals(MemorySoak.CASES, defaults.cases);
         assertUnknownOptionRejected(MemorySoak::new);
         assertUsageError(new MemorySoak(), "--every", new String[] {"--micro-batches", "10", "--every", "20"});
         assertUsageError(new MemorySoak(), "--cases", new String[] {"--cases", "mlp,bogus"}, "'bogus'");
