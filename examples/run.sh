@@ -9,6 +9,8 @@
 #
 # A first argument that looks like a class name (a.b.C) selects the main class; EXAMPLE_MAIN does too.
 # OMP_NUM_THREADS defaults to 1: ND4J's OpenMP pool is slow on small or busy machines.
+# Exit codes are the main's (0 success, 2 usage error, 3 data missing; --help lists them); run.sh itself exits 3
+# when it cannot provide Fashion-MNIST. LOG_LEVEL=WARN (or DEBUG) sets the level of the log lines on stderr.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +26,7 @@ DATA_DIR="${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 if [[ ! -d "$DATA_DIR" ]]; then
   if [[ -n "${FASHION_MNIST_DIR:-}" ]]; then
     echo "run.sh: FASHION_MNIST_DIR=$DATA_DIR does not exist" >&2
-    exit 2
+    exit 3
   fi
   SUDO=""
   if [[ "$(id -u)" -ne 0 ]]; then
@@ -32,7 +34,7 @@ if [[ ! -d "$DATA_DIR" ]]; then
       SUDO="sudo"
     else
       echo "run.sh: $DATA_DIR is missing; as root run: apt-get update && apt-get install -y dataset-fashion-mnist" >&2
-      exit 2
+      exit 3
     fi
   fi
   echo "run.sh: $DATA_DIR missing -> ${SUDO:+$SUDO }apt-get update && ${SUDO:+$SUDO }apt-get install -y dataset-fashion-mnist"

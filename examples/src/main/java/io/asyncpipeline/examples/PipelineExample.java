@@ -61,8 +61,8 @@ public final class PipelineExample implements Callable<Integer> {
         DataSetIterator testIt = data.iterator(FashionMnist.Split.TEST, test, FashionMnist.Layout.FLAT, 500, null);
 
         MultiLayerNetwork net = Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(), 3, 512, 42);
-        // DL4J listeners run on the last stage's thread; this one prints to stdout (exec:java runs inside
-        // Maven, whose quiet logger would swallow ScoreIterationListener's log lines)
+        // DL4J listeners run on the last stage's thread; this one prints to stdout with the other results
+        // (log lines, such as the metrics the library logs after fit, go to stderr: src/main/resources/logback.xml)
         net.setListeners(new org.deeplearning4j.optimize.api.BaseTrainingListener() {
             @Override
             public void iterationDone(org.deeplearning4j.nn.api.Model model, int iteration, int epoch) {
