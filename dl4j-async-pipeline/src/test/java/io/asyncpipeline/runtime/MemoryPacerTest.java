@@ -43,10 +43,14 @@ class MemoryPacerTest {
         }
     }
 
-    /** However small the budget, requested collections take at most about 1/(1 + WAIT_FACTOR) of the time. */
+    /**
+     * However small the budget, requested collections take at most about 1/(1 + WAIT_FACTOR) of the time. Measured
+     * over three collections: on a loaded machine one collection of this heap can take half a second, and the
+     * share only settles once the pacer has waited after a collection.
+     */
     @Test
     void collectionsTakeABoundedShareOfTheTime() {
-        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             Object[] hold = new Object[3_000_000];               // millions of live objects: a full collection
             for (int i = 0; i < hold.length; i++) {             // costs tens of milliseconds
                 hold[i] = new long[] {i};
@@ -55,13 +59,13 @@ class MemoryPacerTest {
             long t0 = System.nanoTime();
             try (MemoryPacer pacer = MemoryPacer.start(1)) {     // a budget of one byte: collect whenever allowed
                 INDArray churn;
-                while (System.nanoTime() - t0 < 3_000_000_000L) {
+                while (pacer.collections() < 3 && System.nanoTime() - t0 < 60_000_000_000L) {
                     churn = Nd4j.ones(DataType.FLOAT, 1 << 20);
                     churn.addi(1);
                     Thread.sleep(5);
                 }
                 long elapsed = System.nanoTime() - t0;
-                assertTrue(pacer.collections() >= 1, "it collected");
+                assertTrue(pacer.collections() >= 3, "it collected " + pacer.collections() + " times");
                 double share = pacer.collectionNanos() / (double) elapsed;
                 assertTrue(share < 0.15, String.format("collections took %.0f%% of the time", 100 * share));
             }
