@@ -68,6 +68,7 @@ public final class MemoryPacer implements AutoCloseable {
         long baseline = Pointer.physicalBytes();
         long trimAt = 0;            // when to trim after the last collection; 0: no trim pending
         long lastCollection = 0;
+        long lastStart = 0;
         while (!stop) {
             try {
                 Thread.sleep(POLL_MILLIS);
@@ -86,11 +87,14 @@ public final class MemoryPacer implements AutoCloseable {
                 }
                 long took = System.nanoTime() - t0;
                 collectionNanos += took;
-                NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * (lastCollection + took));
+                long end = System.nanoTime();
+                NEXT_ALLOWED.set(end + WAIT_FACTOR * (lastCollection + took));
+                record(new Cycle(lastStart, lastCollection, took, end));
                 baseline = Math.min(baseline, Pointer.physicalBytes());
             } else if (trimAt == 0 && now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
                 long t0 = System.nanoTime();
                 System.gc();
+                lastStart = t0;
                 lastCollection = System.nanoTime() - t0;
                 NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * lastCollection);
                 collectionNanos += lastCollection;
@@ -101,6 +105,28 @@ public final class MemoryPacer implements AutoCloseable {
                 baseline = now;
             }
         }
+    }
+
+    /**
+     * One collection and its trim (System.nanoTime values): the next collection may not start before
+     * {@code end + WAIT_FACTOR * (collection + trim)}.
+     */
+    record Cycle(long start, long collectionNanos, long trimNanos, long end) {
+    }
+
+    private static final int MAX_CYCLES = 64;
+    private final java.util.ArrayDeque<Cycle> cycles = new java.util.ArrayDeque<>();
+
+    private synchronized void record(Cycle c) {
+        if (cycles.size() == MAX_CYCLES) {
+            cycles.removeFirst();
+        }
+        cycles.addLast(c);
+    }
+
+    /** The last (up to 64) completed collection-and-trim cycles, oldest first. */
+    synchronized java.util.List<Cycle> cycles() {
+        return java.util.List.copyOf(cycles);
     }
 
     /** Trims of the C heap so far (0 where {@link NativeTrim#available()} is false). */
