@@ -249,7 +249,11 @@ final class Progress implements AutoCloseable {
         };
     }
 
-    /** A SameDiff listener for {@code sd.fit}: one step per training iteration, with its total loss. */
+    /**
+     * A SameDiff listener for {@code sd.fit}: one step per training iteration, of as many examples as the batch has.
+     * It shows no loss: SameDiff 1.0.0-M2.1 hands listeners 0 for the loss variables (only the regularisation terms
+     * are filled in), so callers report a loss they measure themselves, such as a validation loss.
+     */
     Listener sameDiffListener() {
         return new BaseListener() {
             @Override
@@ -259,7 +263,6 @@ final class Progress implements AutoCloseable {
 
             @Override
             public void iterationDone(SameDiff sd, At at, org.nd4j.linalg.dataset.api.MultiDataSet dataSet, Loss l) {
-                loss("loss", l.totalLoss());
                 step(1, dataSet.getFeatures(0).size(0));
             }
         };
