@@ -114,7 +114,7 @@ final class ResultFiles {
         }
     }
 
-    /** A value JSON shows plainly: numbers, booleans, strings and null as they are, lists of those, else text. */
+    /** A value JSON shows plainly: numbers, booleans, strings and null as they are, lists and maps of those, else text. */
     static Object json(Object v) {
         if (v == null || v instanceof Number || v instanceof Boolean || v instanceof String) {
             return v;
@@ -124,6 +124,11 @@ final class ResultFiles {
             for (Object e : c) {
                 out.add(json(e));
             }
+            return out;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, e) -> out.put(String.valueOf(k), json(e)));
             return out;
         }
         if (v instanceof Enum<?> e) {
