@@ -8,9 +8,14 @@ import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.transformer.DecoderTransformer;
 import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -28,6 +33,12 @@ import picocli.CommandLine.Spec;
  * resident size (peak in the window and at its end), Java heap, and JavaCPP's native bytes; then a sparkline of the
  * resident size and its growth after the first report. Each report window is one {@code fit} call on the same
  * wrapper (or the same SameDiff for {@code transformer-fit}), as a training loop with evaluations would call it.
+ *
+ * <p>A progress bar (or, without a console, periodic lines) on standard error follows each case's micro-batches: from
+ * a DL4J listener for the MLP and CNN cases (with the training loss), from a SameDiff listener for
+ * {@code transformer-fit}, and from the batches the first stage reads for the transformer pipelines (SameDiff
+ * pipelines call no listener). {@code --out DIR} writes {@value #CSV} (one row per report window), {@value #JSON}
+ * (the configuration) and {@value #PLOT} (resident size against micro-batches, one line per case).
  */
 @Command(name = "MemorySoak", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Memory over a long run: resident size, heap and native bytes per report window.")
@@ -35,6 +46,9 @@ public final class MemorySoak implements Callable<Integer> {
 
     static final List<String> CASES = List.of("mlp", "cnn", "transformer-stash", "transformer-nostash", "transformer-fit",
             "mlp-fit");
+    static final String CSV = "soak.csv";
+    static final String JSON = "soak.json";
+    static final String PLOT = "soak-rss.png";
 
     @Option(names = "--cases", split = ",", paramLabel = "<case>", completionCandidates = CaseNames.class,
             description = "comma-separated, from ${COMPLETION-CANDIDATES}. Default: all")
@@ -57,6 +71,10 @@ public final class MemorySoak implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}")
     boolean guardPlainFit;
 
+    @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per report window), " + JSON
+            + " (the configuration) and " + PLOT + " into DIR, created if missing. Default: none")
+    Path out;
+
     @Spec
     CommandSpec spec;
 
@@ -68,6 +86,11 @@ public final class MemorySoak implements Callable<Integer> {
 
     /** One case: a name and a trainer that fits {@code n} more micro-batches per call. */
     record Case(String name, String what, IntFunction<Runnable> window) {
+    }
+
+    /** One report window, in bytes (-1 where /proc is not available) and seconds since the case started. */
+    record Row(String caseName, long microBatches, long peakRss, long rss, long heap, long nativeBytes, long physical,
+               double seconds) {
     }
 
     public static void main(String[] args) {
@@ -88,18 +111,39 @@ public final class MemorySoak implements Callable<Integer> {
                 + " maxBytes %s MB, maxPhysicalBytes %s MB, MALLOC_ARENA_MAX=%s%n", microBatches, every,
                 MemoryProbe.mb(Runtime.getRuntime().maxMemory()), MemoryProbe.mb(org.bytedeco.javacpp.Pointer.maxBytes()),
                 MemoryProbe.mb(org.bytedeco.javacpp.Pointer.maxPhysicalBytes()), System.getenv("MALLOC_ARENA_MAX"));
+        Path dir = out == null ? null : ResultFiles.directory(spec, out);
+        if (dir != null) {
+            Map<String, Object> resolved = new LinkedHashMap<>();
+            resolved.put("javacppMaxBytes", org.bytedeco.javacpp.Pointer.maxBytes());
+            resolved.put("javacppMaxPhysicalBytes", org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
+            ResultFiles.writeConfiguration(dir.resolve(JSON), spec, resolved);
+        }
         List<String> summary = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         try (MemoryProbe probe = new MemoryProbe()) {
             for (String c : cases) {
-                summary.add(soak(build(c), probe));
+                try (Progress progress = Progress.start(c, microBatches, "micro-batches")) {
+                    summary.add(soak(build(c, progress), probe, row -> {
+                        rows.add(row);
+                        if (dir != null) {
+                            writeCsv(dir.resolve(CSV), rows);      // after every window: a stopped soak keeps its rows
+                        }
+                    }));
+                }
+                if (dir != null) {
+                    writePlot(dir.resolve(PLOT), rows);
+                }
             }
+        }
+        if (dir != null) {
+            System.out.println("\nresults written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", " + PLOT);
         }
         System.out.println("\ncase                  peak RSS MB  RSS after first window MB  final RSS MB  growth after first window");
         summary.forEach(System.out::println);
         return 0;
     }
 
-    private String soak(Case c, MemoryProbe probe) {
+    private String soak(Case c, MemoryProbe probe, java.util.function.Consumer<Row> measured) {
         System.out.printf(Locale.ROOT, "%n== %s: %s ==%n%12s %9s %8s %8s %10s %11s %8s%n", c.name(), c.what(), "micro-batches",
                 "peak RSS", "RSS", "heap", "native", "physical", "seconds");
         int windows = microBatches / every;
@@ -113,9 +157,12 @@ public final class MemorySoak implements Callable<Integer> {
             long windowPeak = probe.takePeak();
             peak = Math.max(peak, windowPeak);
             rss[w] = r.rss();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            measured.accept(new Row(c.name(), (long) (w + 1) * every, windowPeak, r.rss(), r.heap(), r.nativeBytes(),
+                    r.physical(), seconds));
             System.out.printf(Locale.ROOT, "%12d %9s %8s %8s %10s %11s %8.0f%n", (w + 1) * every, MemoryProbe.mb(windowPeak),
                     MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()), MemoryProbe.mb(r.nativeBytes()),
-                    MemoryProbe.mb(r.physical()), (System.nanoTime() - t0) / 1e9);
+                    MemoryProbe.mb(r.physical()), seconds);
         }
         double growth = windows > 1 ? (rss[windows - 1] - rss[0]) / (double) rss[0] : 0;
         System.out.printf(Locale.ROOT, "RSS %s  peak %s MB, growth after the first window %+.1f%%%n",
@@ -124,36 +171,41 @@ public final class MemorySoak implements Callable<Integer> {
                 MemoryProbe.mb(rss[0]), MemoryProbe.mb(rss[windows - 1]), 100 * growth);
     }
 
-    private Case build(String name) {
+    /** The case {@code name}, reporting its micro-batches to {@code progress}. */
+    private Case build(String name, Progress progress) {
         return switch (name) {
             case "mlp" -> imageCase(name, "MLP 784-1024x4-10, 2 async stages, batch 64",
-                    () -> Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(), 4, 1024, 1));
+                    () -> Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(), 4, 1024, 1), progress);
             case "cnn" -> imageCase(name, "CNN, 2 async stages, batch 64",
-                    () -> Models.cnn(DiscountedNadam.builder().learningRate(1e-3).build(), 1));
-            case "transformer-stash" -> transformerCase(name, true);
-            case "transformer-nostash" -> transformerCase(name, false);
-            case "transformer-fit" -> transformerFitCase(name);
-            case "mlp-fit" -> plainFitCase(name);
+                    () -> Models.cnn(DiscountedNadam.builder().learningRate(1e-3).build(), 1), progress);
+            case "transformer-stash" -> transformerCase(name, true, progress);
+            case "transformer-nostash" -> transformerCase(name, false, progress);
+            case "transformer-fit" -> transformerFitCase(name, progress);
+            case "mlp-fit" -> plainFitCase(name, progress);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
-    private Case imageCase(String name, String what, java.util.function.Supplier<org.deeplearning4j.nn.multilayer.MultiLayerNetwork> net) {
+    private Case imageCase(String name, String what, java.util.function.Supplier<org.deeplearning4j.nn.multilayer.MultiLayerNetwork> net,
+                           Progress progress) {
         FashionMnist data = new FashionMnist();
         data.requireAvailable();
         List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
-        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(net.get()).stages(2).schedule(Schedule.ASYNC_1F1B)).build();
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork model = net.get();
+        model.setListeners(progress.trainingListener(64));       // called from the last stage's thread
+        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(model).stages(2).schedule(Schedule.ASYNC_1F1B)).build();
         return new Case(name, what + ", partition " + java.util.Arrays.toString(w.partition()),
                 window -> () -> w.fit(cycle(batches, window * every, every)));
     }
 
     /** The MLP of the "mlp" case trained with plain {@code net.fit}: the reference without a pipeline. */
-    private Case plainFitCase(String name) {
+    private Case plainFitCase(String name, Progress progress) {
         FashionMnist data = new FashionMnist();
         data.requireAvailable();
         List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = Models.mlp(DiscountedNadam.builder().learningRate(1e-3).build(),
                 4, 1024, 1);
+        net.setListeners(progress.trainingListener(64));
         return new Case(name, "MLP 784-1024x4-10, plain net.fit, batch 64" + guarded(), window -> () -> guard(
                 () -> net.fit(cycle(batches, window * every, every))));
     }
@@ -164,7 +216,7 @@ public final class MemorySoak implements Callable<Integer> {
                 .layers(8).tiedOutputHead(false).seed(7).dataType(DataType.FLOAT).build();
     }
 
-    private Case transformerCase(String name, boolean stash) {
+    private Case transformerCase(String name, boolean stash, Progress progress) {
         TransformerConfig c = transformer();
         EuroparlText text = EuroparlText.load(0.1);
         SameDiff sd = DecoderTransformer.build(c);
@@ -172,15 +224,17 @@ public final class MemorySoak implements Callable<Integer> {
         AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(sd).cutAfter(DecoderTransformer.blockCuts(c))
                 .schedule(Schedule.ASYNC_1F1B).weightStashing(stash)).build();
         return new Case(name, "8-block transformer, 8 async stages, " + (stash ? "with" : "without") + " stashing, batch 16",
-                window -> () -> w.fit(new ListDataSetIterator<>(text.trainBatches(every, 16, 64, 1000L + window, DataType.FLOAT), 1)));
+                window -> () -> w.fit(progress.counting(
+                        new ListDataSetIterator<>(text.trainBatches(every, 16, 64, 1000L + window, DataType.FLOAT), 1))));
     }
 
-    private Case transformerFitCase(String name) {
+    private Case transformerFitCase(String name, Progress progress) {
         TransformerConfig c = transformer();
         EuroparlText text = EuroparlText.load(0.1);
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(DiscountedNadam.builder().learningRate(5e-4).build()));
         DecoderTransformer.prepareForFit(sd);
+        sd.addListeners(progress.sameDiffListener());
         return new Case(name, "8-block transformer, plain sd.fit, batch 64" + guarded(), window -> () -> guard(
                 () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1)));
     }
@@ -209,5 +263,38 @@ public final class MemorySoak implements Callable<Integer> {
             out.add(batches.get((from + i) % batches.size()));
         }
         return new ListDataSetIterator<>(out, 1);
+    }
+
+    /** {@value #CSV}: one row per report window of every case so far. */
+    static void writeCsv(Path file, List<Row> rows) {
+        Csv csv = new Csv("case", "micro_batches", "peak_rss_bytes", "rss_bytes", "heap_bytes", "native_bytes",
+                "physical_bytes", "seconds");
+        for (Row r : rows) {
+            csv.row(r.caseName(), r.microBatches(), r.peakRss(), r.rss(), r.heap(), r.nativeBytes(), r.physical(),
+                    r.seconds());
+        }
+        try {
+            csv.write(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** {@value #PLOT}: resident size (MB) against micro-batches, one line per case (windows without /proc left out). */
+    static void writePlot(Path file, List<Row> rows) {
+        Map<String, List<Row>> byCase = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (r.rss() >= 0) {
+                byCase.computeIfAbsent(r.caseName(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        List<Plots.Series> series = new ArrayList<>();
+        byCase.forEach((name, list) -> series.add(new Plots.Series(name,
+                list.stream().mapToDouble(Row::microBatches).toArray(),
+                list.stream().mapToDouble(r -> r.rss() / 1e6).toArray())));
+        if (series.isEmpty()) {
+            return;
+        }
+        Plots.lines(file, "Resident size at the end of each report window", "micro-batches", "RSS (MB)", series);
     }
 }

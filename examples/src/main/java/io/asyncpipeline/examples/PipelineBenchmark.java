@@ -12,9 +12,14 @@ import io.asyncpipeline.schedule.TimingSimulator;
 import io.asyncpipeline.transformer.DecoderTransformer;
 import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -48,8 +53,12 @@ import picocli.CommandLine.Spec;
  * 256 / 8. The transformer ({@link #TRANSFORMER}: vocabulary 96, T = 64, d = 128, 4 heads, 4 blocks,
  * untied head, FLOAT) is cut by {@code stages(2)} alone (automatic cuts by estimated op cost); an example
  * is one sequence of T tokens with next-token targets. All three models run by default (the transformer
- * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN. {@code --help} lists the
- * options; exit codes as in {@link Cli}.
+ * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN.
+ *
+ * <p>A progress bar (or, without a console, periodic lines) on standard error counts the timed fits (models × rounds
+ * × 4). {@code --out DIR} writes {@value #CSV} (one row per timed fit), {@value #JSON} (the configuration), and PNG
+ * bars of the median throughput per model ({@value #PLOT_THROUGHPUT}) and of the last round's per-stage utilisation
+ * ({@value #PLOT_UTILISATION}). {@code --help} lists the options; exit codes as in {@link Cli}.
  */
 @Command(name = "PipelineBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of plain fit, GPIPE (M = 4) and ASYNC_1F1B on 2 stages: MLP and CNN on Fashion-MNIST,"
@@ -62,6 +71,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
     static final TransformerConfig TRANSFORMER = TransformerConfig.builder().vocabSize(96).contextLength(64).modelDim(128)
             .heads(4).layers(4).tiedOutputHead(false).dataType(DataType.FLOAT).build();
     static final long TOKEN_SEED = 7;
+    static final String CSV = "benchmark.csv";
+    static final String JSON = "benchmark.json";
+    static final String PLOT_THROUGHPUT = "benchmark-throughput.png";
+    static final String PLOT_UTILISATION = "benchmark-utilisation.png";
+    /** The timed fits of one round, in order, as the CSV names them. */
+    static final List<String> MODES = List.of("plain", "plain-mini", "GPIPE", "ASYNC_1F1B");
 
     @Option(names = "--models", split = ",", paramLabel = "<model>", defaultValue = "mlp,cnn,transformer",
             completionCandidates = ModelNames.class,
@@ -86,6 +101,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--stash", arity = "1", converter = TrueOrFalse.class,
             description = "weight stashing for ASYNC_1F1B: true or false. Default: ${DEFAULT-VALUE}")
     boolean stash = true;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per timed fit), " + JSON
+            + " (the configuration) and PNG bar charts of throughput and utilisation into DIR, created if missing."
+            + " Default: none")
+    Path out;
 
     @Spec
     CommandSpec spec;
@@ -158,9 +178,34 @@ public final class PipelineBenchmark implements Callable<Integer> {
     record Case(String name, ToDoubleFunction<List<DataSet>> plainRate, Supplier<AsyncPipelineWrapper.Builder> pipeline) {
     }
 
-    /** Median rates of one case; metrics of the last round. */
+    /** Median rates of one case; metrics of the last round; every round. */
     record Result(double plain, double plainMini, double gpipe, double async, PipelineMetrics gpipeMetrics,
-                  PipelineMetrics asyncMetrics) {
+                  PipelineMetrics asyncMetrics, List<Round> rounds) {
+    }
+
+    /** The rates (examples/s) of one round, and its pipelines' metrics. */
+    record Round(double plain, double plainMini, double gpipe, double async, PipelineMetrics gpipeMetrics,
+                 PipelineMetrics asyncMetrics) {
+
+        /** The rate of {@code MODES.get(i)}. */
+        double rate(int i) {
+            return switch (i) {
+                case 0 -> plain;
+                case 1 -> plainMini;
+                case 2 -> gpipe;
+                case 3 -> async;
+                default -> throw new IndexOutOfBoundsException(i);
+            };
+        }
+
+        /** The metrics of {@code MODES.get(i)}, null for plain fit. */
+        PipelineMetrics metrics(int i) {
+            return i == 2 ? gpipeMetrics : i == 3 ? asyncMetrics : null;
+        }
+    }
+
+    /** One model's result, as the files report it. */
+    record Measured(String model, String description, int batch, long examples, Result result) {
     }
 
     public static void main(String[] args) {
@@ -170,6 +215,20 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Override
     public Integer call() {
         Options o = options();
+        Path dir = out == null ? null : ResultFiles.directory(spec, out);
+        if (dir != null) {
+            Map<String, Object> resolved = new LinkedHashMap<>();
+            resolved.put("stages", STAGES);
+            resolved.put("microBatchesPerMiniBatch", M);
+            for (String m : o.models()) {
+                boolean seq = m.equals("transformer");
+                Map<String, Object> sizes = new LinkedHashMap<>();
+                sizes.put("examples", o.examples(seq));
+                sizes.put("batch", o.batch(seq));
+                resolved.put(m, sizes);
+            }
+            ResultFiles.writeConfiguration(dir.resolve(JSON), spec, resolved);
+        }
         System.out.printf("PipelineBenchmark: P=%d, GPIPE M=%d, %d rounds, stashing %s, %d cores%n", STAGES, M, o.rounds(),
                 o.stash(), Runtime.getRuntime().availableProcessors());
         DataSet images = null;
@@ -178,32 +237,50 @@ public final class PipelineBenchmark implements Callable<Integer> {
             data.requireAvailable();
             images = data.load(FashionMnist.Split.TRAIN, o.examples(false), FashionMnist.Layout.FLAT);
         }
-        for (String model : o.models()) {
-            switch (model) {
-                case "mlp" -> {
-                    int hidden = o.hidden();
-                    run(multiLayer("MLP 784-1024x" + hidden + "-10",
-                            () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), images.get(0)),
-                            images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o);
+        List<Measured> measured = new ArrayList<>();
+        try (Progress progress = Progress.start("PipelineBenchmark", (long) o.models().size() * o.rounds() * MODES.size(),
+                "timed fits")) {
+            for (String model : o.models()) {
+                Measured m = switch (model) {
+                    case "mlp" -> {
+                        int hidden = o.hidden();
+                        yield run(model, multiLayer("MLP 784-1024x" + hidden + "-10",
+                                () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), images.get(0)),
+                                images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images",
+                                o, progress);
+                    }
+                    case "cnn" -> run(model, multiLayer("CNN conv16-conv32-pool-conv32-conv64-pool-128",
+                                    () -> Models.cnn(DiscountedNadam.builder().build(), 1), images.get(0)),
+                            images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o,
+                            progress);
+                    case "transformer" -> {
+                        INDArray ids = tokenIds(o.examples(true), TRANSFORMER, TOKEN_SEED);
+                        List<DataSet> micro = sequenceBatches(ids, o.batch(true), TRANSFORMER);
+                        yield run(model, transformer(TRANSFORMER, micro.get(0)), micro,
+                                sequenceBatches(ids, o.batch(true) * M, TRANSFORMER),
+                                "random token sequences of " + TRANSFORMER.contextLength() + " (seed " + TOKEN_SEED + ")",
+                                o, progress);
+                    }
+                    default -> throw new IllegalStateException(model);
+                };
+                measured.add(m);
+                if (dir != null) {
+                    writeResults(dir, measured);        // after every model, so an interrupted run keeps what it has
                 }
-                case "cnn" -> run(multiLayer("CNN conv16-conv32-pool-conv32-conv64-pool-128",
-                                () -> Models.cnn(DiscountedNadam.builder().build(), 1), images.get(0)),
-                        images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o);
-                case "transformer" -> {
-                    INDArray ids = tokenIds(o.examples(true), TRANSFORMER, TOKEN_SEED);
-                    List<DataSet> micro = sequenceBatches(ids, o.batch(true), TRANSFORMER);
-                    run(transformer(TRANSFORMER, micro.get(0)), micro, sequenceBatches(ids, o.batch(true) * M, TRANSFORMER),
-                            "random token sequences of " + TRANSFORMER.contextLength() + " (seed " + TOKEN_SEED + ")", o);
-                }
-                default -> throw new IllegalStateException(model);
             }
+        }
+        if (dir != null) {
+            System.out.println("\nresults written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", "
+                    + PLOT_THROUGHPUT + ", " + PLOT_UTILISATION);
         }
         return Cli.OK;
     }
 
-    private static void run(Case c, List<DataSet> micro, List<DataSet> mini, String data, Options o) {
-        Result r = measure(c, micro, mini, o.rounds(), o.stash());
+    private static Measured run(String model, Case c, List<DataSet> micro, List<DataSet> mini, String data, Options o,
+                                Progress progress) {
+        Result r = measure(c, micro, mini, o.rounds(), o.stash(), progress);
         report(c.name(), r, micro, mini, data);
+        return new Measured(model, c.name(), micro.get(0).numExamples(), examples(micro), r);
     }
 
     /** A MultiLayerNetwork, partitioned once by measured layer time on {@code sample}. */
@@ -280,18 +357,31 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * fresh model after a warm-up on (up to) two batches.
      */
     static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash) {
+        return measure(c, micro, mini, rounds, stash, Progress.none());
+    }
+
+    /** As above, one {@code progress} step per timed fit. */
+    static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash, Progress progress) {
         double[][] rates = new double[4][rounds];
         PipelineMetrics gpipe = null;
         PipelineMetrics async = null;
+        List<Round> all = new ArrayList<>();
+        long examples = examples(micro);
         for (int r = 0; r < rounds; r++) {
             rates[0][r] = c.plainRate().applyAsDouble(micro);
+            progress.step(1, examples);
             rates[1][r] = c.plainRate().applyAsDouble(mini);
+            progress.step(1, examples);
             gpipe = pipelined(c.pipeline().get(), Schedule.GPIPE, mini, stash);
             rates[2][r] = gpipe.throughput();
+            progress.step(1, examples);
             async = pipelined(c.pipeline().get(), Schedule.ASYNC_1F1B, micro, stash);
             rates[3][r] = async.throughput();
+            progress.step(1, examples);
+            all.add(new Round(rates[0][r], rates[1][r], rates[2][r], rates[3][r], gpipe, async));
         }
-        return new Result(median(rates[0]), median(rates[1]), median(rates[2]), median(rates[3]), gpipe, async);
+        return new Result(median(rates[0]), median(rates[1]), median(rates[2]), median(rates[3]), gpipe, async,
+                List.copyOf(all));
     }
 
     /** Warm-up {@code fit} on the first two batches, then examples/s of {@code fit} on all of them. */
@@ -372,5 +462,73 @@ public final class PipelineBenchmark implements Callable<Integer> {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** {@value #CSV}, {@value #PLOT_THROUGHPUT} and {@value #PLOT_UTILISATION} for the models measured so far. */
+    static void writeResults(Path dir, List<Measured> measured) {
+        Csv csv = new Csv(csvHeader());
+        for (Measured m : measured) {
+            csvRows(csv, m);
+        }
+        try {
+            csv.write(dir.resolve(CSV));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(CSV), e);
+        }
+        List<Plots.Panel> panels = new ArrayList<>();
+        List<String> runs = new ArrayList<>();
+        Map<String, double[]> stages = new LinkedHashMap<>();
+        for (int k = 0; k < STAGES; k++) {
+            stages.put("stage " + k, new double[2 * measured.size()]);
+        }
+        for (int i = 0; i < measured.size(); i++) {
+            Measured m = measured.get(i);
+            Result r = m.result();
+            panels.add(new Plots.Panel(m.model(), List.of("fit " + m.batch(), "fit " + m.batch() * M, "GPIPE", "ASYNC"),
+                    new double[] {r.plain(), r.plainMini(), r.gpipe(), r.async()}));
+            runs.add(m.model() + " GPIPE");
+            runs.add(m.model() + " ASYNC");
+            for (int k = 0; k < STAGES; k++) {
+                stages.get("stage " + k)[2 * i] = 100 * r.gpipeMetrics().utilisation(k);
+                stages.get("stage " + k)[2 * i + 1] = 100 * r.asyncMetrics().utilisation(k);
+            }
+        }
+        Plots.barPanels(dir.resolve(PLOT_THROUGHPUT), "examples/s (median of rounds)", panels);
+        Plots.bars(dir.resolve(PLOT_UTILISATION), "Per-stage utilisation, last round", null, "busy / wall time (%)", runs,
+                stages);
+    }
+
+    static String[] csvHeader() {
+        List<String> h = new ArrayList<>(List.of("model", "description", "variant", "batch", "round", "examples",
+                "examples_per_s", "ratio_to_plain_fit", "ratio_to_plain_fit_mini"));
+        for (int k = 0; k < STAGES; k++) {
+            h.add("utilisation_stage_" + k);
+        }
+        h.add("mean_utilisation");
+        return h.toArray(new String[0]);
+    }
+
+    /**
+     * One row per round and timed fit: the rate, its ratio to plain fit on the micro-batches (the baseline of
+     * ASYNC_1F1B) and on the mini-batches (the baseline of GPIPE) of the same round, and for the pipelines the
+     * utilisation of each stage and their mean (fractions of the wall time; empty for plain fit).
+     */
+    private static void csvRows(Csv csv, Measured m) {
+        List<Round> rounds = m.result().rounds();
+        for (int r = 0; r < rounds.size(); r++) {
+            Round round = rounds.get(r);
+            for (int i = 0; i < MODES.size(); i++) {
+                boolean mini = i == 1 || i == 2;
+                List<Object> row = new ArrayList<>(List.of(m.model(), m.description(), MODES.get(i),
+                        mini ? m.batch() * M : m.batch(), r + 1, m.examples(), round.rate(i),
+                        round.rate(i) / round.plain(), round.rate(i) / round.plainMini()));
+                PipelineMetrics pm = round.metrics(i);
+                for (int k = 0; k < STAGES; k++) {
+                    row.add(pm == null ? null : pm.utilisation(k));
+                }
+                row.add(pm == null ? null : pm.meanUtilisation());
+                csv.row(row.toArray());
+            }
+        }
     }
 }

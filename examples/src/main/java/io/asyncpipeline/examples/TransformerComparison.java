@@ -8,11 +8,16 @@ import io.asyncpipeline.transformer.DecoderTransformer;
 import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
 import io.asyncpipeline.updater.WarmupCosineSchedule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,6 +54,12 @@ import picocli.CommandLine.Spec;
  * chunk is one {@code fit} call, so the asynchronous pipeline drains and refills between chunks (the
  * first {@code P-1} micro-batches of a chunk see smaller delays).
  *
+ * <p>A progress bar (or, without a console, periodic lines) on standard error follows each variant's steps, with the
+ * latest validation loss: for {@code single} from a SameDiff listener, for the pipelines from the batches the first
+ * stage reads (SameDiff pipelines call no listener). {@code --out DIR} writes
+ * {@value #CSV} (one row per validation measurement), {@value #JSON} (the configuration) and two PNG plots of
+ * validation loss, against examples seen and against training time.
+ *
  * {@code --help} lists the options; exit codes as in {@link Cli}.
  */
 @Command(name = "TransformerComparison", mixinStandardHelpOptions = true, sortOptions = false,
@@ -60,6 +71,10 @@ public final class TransformerComparison implements Callable<Integer> {
 
     static final List<String> VARIANTS = List.of("single", "gpipe", "stash", "nostash", "pipedream",
             "nostash-plain");
+    static final String CSV = "comparison.csv";
+    static final String JSON = "comparison.json";
+    static final String PLOT_EXAMPLES = "comparison-loss-vs-examples.png";
+    static final String PLOT_TIME = "comparison-loss-vs-time.png";
 
     /** Values of {@code --replay}. */
     enum YesNo { yes, no }
@@ -116,6 +131,11 @@ public final class TransformerComparison implements Callable<Integer> {
     @Option(names = "--replay", description = "run the asynchronous schedules single-threaded (same bits, no thread"
             + " contention): ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
     YesNo replay = YesNo.no;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per validation measurement),"
+            + " " + JSON + " (the configuration) and PNG plots of validation loss into DIR, created if missing."
+            + " Default: none")
+    Path out;
 
     @Spec
     CommandSpec spec;
@@ -198,11 +218,16 @@ public final class TransformerComparison implements Callable<Integer> {
                 List.copyOf(variants), replay == YesNo.yes);
     }
 
-    /** Validation loss after each chunk, and the training wall time. */
-    record Curve(String variant, List<Integer> steps, List<Double> loss, double seconds) {
+    /** Validation loss after each chunk, and the training wall time up to it (seconds, evaluations excluded). */
+    record Curve(String variant, List<Integer> steps, List<Double> loss, List<Double> trainSeconds) {
 
         double last() {
             return loss.get(loss.size() - 1);
+        }
+
+        /** Training wall time of the whole curve. */
+        double seconds() {
+            return trainSeconds.isEmpty() ? 0 : trainSeconds.get(trainSeconds.size() - 1);
         }
     }
 
@@ -213,6 +238,7 @@ public final class TransformerComparison implements Callable<Integer> {
     @Override
     public Integer call() {
         Options o = options();
+        Path dir = out == null ? null : ResultFiles.directory(spec, out);
         EuroparlText text = EuroparlText.load(0.1, dataResources);
         TransformerConfig c = o.model();
         System.out.printf(Locale.ROOT, "Europarl English: %d documents, %d train / %d validation characters, vocabulary %d%n",
@@ -227,9 +253,34 @@ public final class TransformerComparison implements Callable<Integer> {
                 + " windows x %d characters%n", c, parameters, o.stages(), o.layers() / o.stages(),
                 String.join(", ", o.cuts()), o.steps(), o.batch(), o.context());
         List<DataSet> validation = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
+        if (dir != null) {
+            Map<String, Object> resolved = new LinkedHashMap<>();
+            resolved.put("layers", o.layers());
+            resolved.put("pipemare", o.pipeMare());
+            resolved.put("cutAfter", List.of(o.cuts()));
+            resolved.put("parameters", parameters);
+            resolved.put("trainCharacters", text.trainLength());
+            resolved.put("validationCharacters", text.validationLength());
+            ResultFiles.writeConfiguration(dir.resolve(JSON), spec, resolved);
+        }
         List<Curve> curves = new ArrayList<>();
         for (String v : o.variants()) {
-            curves.add(run(v, o, c, text, validation));
+            // the CSV is rewritten after every validation measurement, the plots after every variant
+            Curve cv = run(v, o, c, text, validation, partial -> {
+                if (dir != null) {
+                    List<Curve> sofar = new ArrayList<>(curves);
+                    sofar.add(partial);
+                    writeCsv(dir.resolve(CSV), sofar, o);
+                }
+            });
+            curves.add(cv);
+            if (dir != null) {
+                writePlots(dir, curves, o);
+            }
+        }
+        if (dir != null) {
+            System.out.println("results written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", "
+                    + PLOT_EXAMPLES + ", " + PLOT_TIME);
         }
         System.out.println();
         System.out.println(table(curves, o));
@@ -242,20 +293,29 @@ public final class TransformerComparison implements Callable<Integer> {
      * grew to 16 GB resident).
      */
     static Curve run(String variant, Options o, TransformerConfig c, EuroparlText text, List<DataSet> validation) {
+        return run(variant, o, c, text, validation, partial -> { });
+    }
+
+    /** As above; {@code evaluated} receives the curve so far after every validation measurement. */
+    static Curve run(String variant, Options o, TransformerConfig c, EuroparlText text, List<DataSet> validation,
+                     Consumer<Curve> evaluated) {
         try (NativeMemoryGuard guard = NativeMemoryGuard.open()) {
-            return runGuarded(variant, o, c, text, validation);
+            return runGuarded(variant, o, c, text, validation, evaluated);
         }
     }
 
     private static Curve runGuarded(String variant, Options o, TransformerConfig c, EuroparlText text,
-                                    List<DataSet> validation) {
+                                    List<DataSet> validation, Consumer<Curve> evaluated) {
         SameDiff sd = DecoderTransformer.build(c);
         sd.setTrainingConfig(DecoderTransformer.trainingConfig(updater(variant, o), new WeightDecay(0.01, true)));
         AsyncPipelineWrapper.Builder b = new AsyncPipelineWrapper.Builder(sd)
                 .cutAfter(o.cuts()).seed(o.seed()).singleThreadedReplay(o.replay());
         if (variant.equals("single")) {
             DecoderTransformer.prepareForFit(sd);
-            return train(variant, o, text, validation, sd, it -> sd.fit(it, 1));
+            try (Progress progress = Progress.start(variant, o.steps(), "steps")) {
+                sd.addListeners(progress.sameDiffListener());
+                return train(variant, o, text, validation, sd, it -> sd.fit(it, 1), progress, evaluated);
+            }
         }
         switch (variant) {
             case "gpipe" -> b.schedule(Schedule.GPIPE).microBatches(o.micro());
@@ -266,17 +326,21 @@ public final class TransformerComparison implements Callable<Integer> {
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         }
         long t0 = System.nanoTime();
-        try (AsyncPipelineWrapper w = b.build()) {
+        try (AsyncPipelineWrapper w = b.build();
+             Progress progress = Progress.start(variant, o.steps(), "steps")) {
             System.out.printf(Locale.ROOT, "%-13s pipeline built in %.1f s%n", variant, (System.nanoTime() - t0) / 1e9);
-            return train(variant, o, text, validation, sd, w::fit);
+            // SameDiff pipelines call no listener: count the batches the first stage reads
+            return train(variant, o, text, validation, sd, it -> w.fit(progress.counting(it)), progress, evaluated);
         }
     }
 
     /** Trains in chunks of {@code --eval-every} steps with {@code fit}, measuring the validation loss after each. */
     private static Curve train(String variant, Options o, EuroparlText text, List<DataSet> validation, SameDiff sd,
-                               java.util.function.Consumer<org.nd4j.linalg.dataset.api.iterator.DataSetIterator> fit) {
+                               Consumer<org.nd4j.linalg.dataset.api.iterator.DataSetIterator> fit, Progress progress,
+                               Consumer<Curve> evaluated) {
         List<Integer> at = new ArrayList<>();
         List<Double> loss = new ArrayList<>();
+        List<Double> seconds = new ArrayList<>();
         long nanos = 0;
         for (int done = 0; done < o.steps(); ) {
             int n = Math.min(o.evalEvery(), o.steps() - done);
@@ -292,10 +356,13 @@ public final class TransformerComparison implements Callable<Integer> {
             double evalSeconds = (System.nanoTime() - e0) / 1e9;
             at.add(done);
             loss.add(l);
+            seconds.add(nanos / 1e9);
+            progress.loss("val loss", l);
+            evaluated.accept(new Curve(variant, List.copyOf(at), List.copyOf(loss), List.copyOf(seconds)));
             System.out.printf(Locale.ROOT, "%-13s step %5d  validation loss %.6f  (%.1f s training, %.1f s evaluation)%n",
                     variant, done, l, nanos / 1e9, evalSeconds);
         }
-        return new Curve(variant, at, loss, nanos / 1e9);
+        return new Curve(variant, at, loss, seconds);
     }
 
     static IUpdater updater(String variant, Options o) {
@@ -329,5 +396,55 @@ public final class TransformerComparison implements Callable<Integer> {
                 o.layers(), o.stages(),
                 o.steps(), o.batch(), o.context()));
         return sb.toString();
+    }
+
+    /** Micro-batches a variant has trained on after {@code steps} steps: GPipe splits each step into --micro. */
+    static long microBatches(String variant, int steps, Options o) {
+        return variant.equals("gpipe") ? (long) steps * o.micro() : steps;
+    }
+
+    /**
+     * {@value #CSV}: one row per validation measurement: variant, step, micro-batches, examples seen (windows of
+     * --context characters), characters seen, training seconds so far (evaluations excluded), validation loss.
+     */
+    static void writeCsv(Path file, List<Curve> curves, Options o) {
+        Csv csv = new Csv("variant", "step", "micro_batches", "examples", "characters", "train_seconds", "val_loss");
+        for (Curve cv : curves) {
+            for (int i = 0; i < cv.steps().size(); i++) {
+                int step = cv.steps().get(i);
+                long examples = (long) step * o.batch();
+                csv.row(cv.variant(), step, microBatches(cv.variant(), step, o), examples, examples * o.context(),
+                        cv.trainSeconds().get(i), cv.loss().get(i));
+            }
+        }
+        try {
+            csv.write(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** {@value #PLOT_EXAMPLES} and {@value #PLOT_TIME}: validation loss per variant against examples and time. */
+    static void writePlots(Path dir, List<Curve> curves, Options o) {
+        List<Plots.Series> byExamples = new ArrayList<>();
+        List<Plots.Series> byTime = new ArrayList<>();
+        for (Curve cv : curves) {
+            int n = cv.steps().size();
+            double[] examples = new double[n];
+            double[] seconds = new double[n];
+            double[] loss = new double[n];
+            for (int i = 0; i < n; i++) {
+                examples[i] = (double) cv.steps().get(i) * o.batch();
+                seconds[i] = cv.trainSeconds().get(i);
+                loss[i] = cv.loss().get(i);
+            }
+            byExamples.add(new Plots.Series(cv.variant(), examples, loss));
+            byTime.add(new Plots.Series(cv.variant(), seconds, loss));
+        }
+        String title = String.format(Locale.ROOT, "Validation loss, %d blocks on %d stages", o.layers(), o.stages());
+        String y = "validation loss (nats per character)";
+        Plots.lines(dir.resolve(PLOT_EXAMPLES), title, "examples seen (windows of " + o.context() + " characters)", y,
+                byExamples);
+        Plots.lines(dir.resolve(PLOT_TIME), title, "training time (s, evaluations excluded)", y, byTime);
     }
 }

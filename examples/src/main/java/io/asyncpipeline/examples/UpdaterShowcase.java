@@ -4,6 +4,9 @@ import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.examples.data.ShuffledDataSetIterator;
 import io.asyncpipeline.updater.DelayCorrectedNesterov;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,12 +38,17 @@ import picocli.CommandLine.Spec;
  *
  * "final train loss" is the mean loss over all training examples after the last epoch; "seconds" is the
  * wall time of {@code fit} (after a short untimed warm-up per updater). Learning rates are the best of a
- * quick sweep at these defaults. {@code --help} lists the options; exit codes as in {@link Cli}.
+ * quick sweep at these defaults. {@code --out DIR} writes {@value #CSV} (training loss, test accuracy and training
+ * time after every epoch; the evaluations are not timed) and {@value #JSON} (the configuration). {@code --help} lists
+ * the options; exit codes as in {@link Cli}.
  */
 @Command(name = "UpdaterShowcase", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Adam vs DiscountedNadam vs DelayCorrectedNesterov on one Fashion-MNIST MLP (784-256-128-10),"
                 + " one thread, no pipeline: final training loss, test accuracy and training time per updater.")
 public final class UpdaterShowcase implements Callable<Integer> {
+
+    static final String CSV = "updaters.csv";
+    static final String JSON = "updaters.json";
 
     @Option(names = "--train", description = "training examples (the first N of the train split). Default: ${DEFAULT-VALUE}")
     int train = 6000;
@@ -67,6 +75,11 @@ public final class UpdaterShowcase implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}")
     double dcnLr = 0.5;
 
+    @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (per updater and epoch: training loss,"
+            + " test accuracy, training seconds) and " + JSON + " (the configuration) into DIR, created if missing."
+            + " Default: none")
+    Path out;
+
     @Spec
     CommandSpec spec;
 
@@ -75,8 +88,12 @@ public final class UpdaterShowcase implements Callable<Integer> {
                    double adamLr, double nadamLr, double dcnLr) {
     }
 
-    /** One row of the result table. */
-    record Result(String updater, double trainLoss, double testAccuracy, double seconds) {
+    /** One row of the result table, and the same measurements after every epoch (the last equals the row). */
+    record Result(String updater, double trainLoss, double testAccuracy, double seconds, List<Epoch> epochs) {
+    }
+
+    /** Training loss (mean over all training examples), test accuracy and training seconds so far, after an epoch. */
+    record Epoch(int epoch, double trainLoss, double testAccuracy, double seconds) {
     }
 
     public static void main(String[] args) {
@@ -94,6 +111,10 @@ public final class UpdaterShowcase implements Callable<Integer> {
     @Override
     public Integer call() {
         Options opt = options();
+        Path dir = out == null ? null : ResultFiles.directory(spec, out);
+        if (dir != null) {
+            ResultFiles.writeConfiguration(dir.resolve(JSON), spec, Map.of());
+        }
         FashionMnist fashion = new FashionMnist();
         fashion.requireAvailable();
         DataSet trainSet = fashion.load(FashionMnist.Split.TRAIN, opt.train(), FashionMnist.Layout.FLAT);
@@ -112,10 +133,16 @@ public final class UpdaterShowcase implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
             System.out.println("training with " + e.getKey() + " ...");
-            results.add(run(e.getKey(), e.getValue(), trainSet, testSet, opt));
+            results.add(run(e.getKey(), e.getValue(), trainSet, testSet, opt, dir != null));
+            if (dir != null) {
+                writeCsv(dir.resolve(CSV), results);
+            }
         }
         System.out.println();
         System.out.print(table(results));
+        if (dir != null) {
+            System.out.println("results written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON);
+        }
         return Cli.OK;
     }
 
@@ -137,17 +164,45 @@ public final class UpdaterShowcase implements Callable<Integer> {
         return net;
     }
 
-    static Result run(String name, IUpdater updater, DataSet train, DataSet test, Options opt) {
+    /**
+     * Trains one epoch at a time ({@code net.fit(iterator, n)} does the same: n calls of {@code fit(iterator)});
+     * with {@code everyEpoch} the training loss and test accuracy are also measured after the epochs before the last,
+     * outside the timed part.
+     */
+    static Result run(String name, IUpdater updater, DataSet train, DataSet test, Options opt, boolean everyEpoch) {
         warmUp(updater, train, opt);
         MultiLayerNetwork net = mlp(updater, opt.seed());
         // same seed for every updater: identical initial weights and batch order
         ShuffledDataSetIterator batches = new ShuffledDataSetIterator(train, opt.batch(), opt.seed());
-        long t0 = System.nanoTime();
-        net.fit(batches, opt.epochs());
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        double trainLoss = net.score(train);
-        Evaluation eval = net.evaluate(new ShuffledDataSetIterator(test, 500, null));
-        return new Result(name, trainLoss, eval.accuracy(), seconds);
+        List<Epoch> epochs = new ArrayList<>();
+        long nanos = 0;
+        for (int e = 1; e <= opt.epochs(); e++) {
+            long t0 = System.nanoTime();
+            net.fit(batches);
+            nanos += System.nanoTime() - t0;
+            if (everyEpoch || e == opt.epochs()) {
+                double trainLoss = net.score(train);
+                Evaluation eval = net.evaluate(new ShuffledDataSetIterator(test, 500, null));
+                epochs.add(new Epoch(e, trainLoss, eval.accuracy(), nanos / 1e9));
+            }
+        }
+        Epoch last = epochs.get(epochs.size() - 1);
+        return new Result(name, last.trainLoss(), last.testAccuracy(), last.seconds(), List.copyOf(epochs));
+    }
+
+    /** {@value #CSV}: one row per updater and epoch. */
+    static void writeCsv(Path file, List<Result> results) {
+        Csv csv = new Csv("updater", "epoch", "train_loss", "test_accuracy", "train_seconds");
+        for (Result r : results) {
+            for (Epoch e : r.epochs()) {
+                csv.row(r.updater(), e.epoch(), e.trainLoss(), e.testAccuracy(), e.seconds());
+            }
+        }
+        try {
+            csv.write(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     /** A few steps on a throwaway net, so JIT warm-up is not charged to the first updater timed. */

@@ -6,9 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.asyncpipeline.examples.data.FashionMnist;
+import io.asyncpipeline.metrics.PipelineMetrics;
+import io.asyncpipeline.metrics.StageMetrics;
 import io.asyncpipeline.transformer.TransformerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -99,5 +109,73 @@ class PipelineBenchmarkTest {
         assertEquals(mini.size(), r.gpipeMetrics().stage(1).updates(), "one update per mini-batch");
         assertTrue(r.asyncMetrics().stage(0).peakStashBytes() > 0, "weight stashing on");
         assertTrue(r.asyncMetrics().meanUtilisation() > 0);
+    }
+
+    @TempDir
+    Path tmp;
+
+    /** Two stages busy for the given fractions of one second. */
+    private static PipelineMetrics metrics(double busy0, double busy1) {
+        StageMetrics s0 = new StageMetrics(0);
+        s0.addForward((long) (busy0 * 1e9));
+        StageMetrics s1 = new StageMetrics(1);
+        s1.addForward((long) (busy1 * 1e9));
+        return new PipelineMetrics(List.of(s0, s1), 1_000_000_000L, 256, 4);
+    }
+
+    /** Made-up rounds: one CSV row per round and timed fit, ratios within the round, quoted description; PNGs. */
+    @Test
+    void resultFilesFromMadeUpRounds() throws IOException {
+        PipelineMetrics gpipe = metrics(0.75, 0.5);
+        PipelineMetrics async = metrics(0.875, 0.625);
+        List<PipelineBenchmark.Round> rounds = List.of(
+                new PipelineBenchmark.Round(100, 200, 150, 250, gpipe, async),
+                new PipelineBenchmark.Round(80, 160, 120, 200, gpipe, async));
+        PipelineBenchmark.Result r = new PipelineBenchmark.Result(90, 180, 135, 225, gpipe, async, rounds);
+        PipelineBenchmark.Measured m = new PipelineBenchmark.Measured("mlp", "MLP 784-1024x4-10, partition [2, 3]", 64,
+                256, r);
+        PipelineBenchmark.Measured t = new PipelineBenchmark.Measured("transformer", "Transformer \"tiny\"", 8, 32,
+                new PipelineBenchmark.Result(9, 18, 13.5, 22.5, gpipe, async, rounds.subList(0, 1)));
+        PipelineBenchmark.writeResults(tmp, List.of(m, t));
+        List<String> lines = Files.readAllLines(tmp.resolve(PipelineBenchmark.CSV));
+        String d = "mlp,\"MLP 784-1024x4-10, partition [2, 3]\",";
+        assertEquals(List.of(
+                "model,description,variant,batch,round,examples,examples_per_s,ratio_to_plain_fit,ratio_to_plain_fit_mini,"
+                        + "utilisation_stage_0,utilisation_stage_1,mean_utilisation",
+                d + "plain,64,1,256,100.0,1.0,0.5,,,",
+                d + "plain-mini,256,1,256,200.0,2.0,1.0,,,",
+                d + "GPIPE,256,1,256,150.0,1.5,0.75,0.75,0.5,0.625",
+                d + "ASYNC_1F1B,64,1,256,250.0,2.5,1.25,0.875,0.625,0.75",
+                d + "plain,64,2,256,80.0,1.0,0.5,,,",
+                d + "plain-mini,256,2,256,160.0,2.0,1.0,,,",
+                d + "GPIPE,256,2,256,120.0,1.5,0.75,0.75,0.5,0.625",
+                d + "ASYNC_1F1B,64,2,256,200.0,2.5,1.25,0.875,0.625,0.75",
+                "transformer,\"Transformer \"\"tiny\"\"\",plain,8,1,32,100.0,1.0,0.5,,,"), lines.subList(0, 10));
+        assertEquals(13, lines.size());
+        ResultFilesTest.assertPng(tmp.resolve(PipelineBenchmark.PLOT_THROUGHPUT));
+        ResultFilesTest.assertPng(tmp.resolve(PipelineBenchmark.PLOT_UTILISATION));
+    }
+
+    /** A small MLP run with --out (needs Fashion-MNIST): JSON with the options, four rows, PNGs, stdout as before. */
+    @Test
+    void smallMlpRunWithOut() throws IOException {
+        Assumptions.assumeTrue(new FashionMnist().isAvailable(), "Fashion-MNIST is not installed");
+        Path dir = tmp.resolve("bench");
+        CliTest.Run run = CliTest.run(new PipelineBenchmark(), "--models", "mlp", "--examples", "256", "--batch", "16",
+                "--rounds", "1", "--hidden", "1", "--out", dir.toString());
+        assertEquals(0, run.code(), run.err());
+        List<String> lines = Files.readAllLines(dir.resolve(PipelineBenchmark.CSV));
+        assertEquals(5, lines.size(), lines.toString());
+        assertTrue(lines.get(4).startsWith("mlp,\"MLP 784-1024x1-10, partition ["), lines.get(4));
+        assertTrue(lines.get(4).contains(",ASYNC_1F1B,16,1,256,"), lines.get(4));
+        JsonNode json = new ObjectMapper().readTree(dir.resolve(PipelineBenchmark.JSON).toFile());
+        assertEquals("PipelineBenchmark", json.get("command").asText());
+        assertEquals("mlp", json.get("options").get("models").get(0).asText());
+        assertEquals(256, json.get("options").get("examples").asInt());
+        assertEquals(1, json.get("options").get("hidden").asInt());
+        assertTrue(json.get("options").get("stash").asBoolean());
+        assertEquals(16, json.get("resolved").get("mlp").get("batch").asInt());
+        ResultFilesTest.assertPng(dir.resolve(PipelineBenchmark.PLOT_THROUGHPUT));
+        ResultFilesTest.assertPng(dir.resolve(PipelineBenchmark.PLOT_UTILISATION));
     }
 }

@@ -7,8 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asyncpipeline.examples.data.EuroparlText;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine;
@@ -66,5 +75,85 @@ class TransformerComparisonTest {
         assertEquals(8, eight.layers());
         assertEquals(7, eight.cuts().length);
         assertEquals("block6_out", eight.cuts()[6]);
+    }
+
+    @TempDir
+    Path tmp;
+
+    /** Made-up curves: one CSV row per measurement with the data seen and the time; two PNG plots. */
+    @Test
+    void resultFilesFromCurves() throws IOException {
+        TransformerComparison.Options o = options("--steps", "400", "--eval-every", "200", "--batch", "16",
+                "--micro", "4", "--context", "64");
+        List<TransformerComparison.Curve> curves = List.of(
+                new TransformerComparison.Curve("gpipe", List.of(200, 400), List.of(2.527, 2.395), List.of(150.5, 301.0)),
+                new TransformerComparison.Curve("stash", List.of(200, 400), List.of(3.029, 2.877), List.of(55.25, 110.0)));
+        Path csv = tmp.resolve(TransformerComparison.CSV);
+        TransformerComparison.writeCsv(csv, curves, o);
+        assertEquals(List.of(
+                "variant,step,micro_batches,examples,characters,train_seconds,val_loss",
+                "gpipe,200,800,3200,204800,150.5,2.527",
+                "gpipe,400,1600,6400,409600,301.0,2.395",
+                "stash,200,200,3200,204800,55.25,3.029",
+                "stash,400,400,6400,409600,110.0,2.877"), Files.readAllLines(csv));
+        TransformerComparison.writePlots(tmp, curves, o);
+        ResultFilesTest.assertPng(tmp.resolve(TransformerComparison.PLOT_EXAMPLES));
+        ResultFilesTest.assertPng(tmp.resolve(TransformerComparison.PLOT_TIME));
+    }
+
+    /**
+     * A tiny run with --out: the files appear, the JSON holds the options, the CSV one row per measurement and
+     * variant; progress lines go to standard error, and standard output keeps its table.
+     */
+    @Test
+    void tinyRunWithOutWritesFilesAndProgressGoesToStderr() throws IOException {
+        Path dir = tmp.resolve("out");
+        String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(TINY),
+                java.util.stream.Stream.of("--variants", "single,stash", "--out", dir.toString())).toArray(String[]::new);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        String savedMode = System.getProperty(Progress.PROPERTY);
+        int code;
+        try {
+            System.setProperty(Progress.PROPERTY, "lines");
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Cli.execute(new TransformerComparison(), args);
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+            if (savedMode == null) {
+                System.clearProperty(Progress.PROPERTY);
+            } else {
+                System.setProperty(Progress.PROPERTY, savedMode);
+            }
+        }
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, stderr);
+        assertTrue(stdout.contains("| single | ") && stdout.contains("| stash | "), stdout);
+        assertTrue(stdout.contains("results written to "), stdout);
+        assertTrue(!stdout.contains("4/4 steps"), "no progress on stdout:\n" + stdout);
+        List<String> rows = Files.readAllLines(dir.resolve(TransformerComparison.CSV));
+        assertEquals(5, rows.size(), rows.toString());
+        // single counts steps with a SameDiff listener, stash the batches its first stage reads; both show the
+        // validation loss measured after step 2
+        for (String v : new String[] {"single", "stash"}) {
+            String loss = rows.get(v.equals("single") ? 1 : 3).replaceAll(".*,", "");
+            String shown = String.format(java.util.Locale.ROOT, "%.4f", Double.parseDouble(loss));
+            assertTrue(stderr.matches("(?s).*\\n" + v + ": 4/4 steps \\(100%\\), val loss " + shown
+                    + ", [0-9.]+ examples/s, elapsed \\d+:\\d\\d, ETA 0:00\\n.*"), v + " " + shown + "\n" + stderr);
+        }
+        assertTrue(rows.get(1).startsWith("single,2,2,8,64,"), rows.get(1));
+        assertTrue(rows.get(4).startsWith("stash,4,4,16,128,"), rows.get(4));
+        JsonNode json = new ObjectMapper().readTree(dir.resolve(TransformerComparison.JSON).toFile());
+        assertEquals(4, json.get("options").get("steps").asInt());
+        assertEquals(16, json.get("options").get("dim").asInt());
+        assertEquals("single", json.get("options").get("variants").get(0).asText());
+        assertEquals(2, json.get("resolved").get("layers").asInt());
+        ResultFilesTest.assertPng(dir.resolve(TransformerComparison.PLOT_EXAMPLES));
+        ResultFilesTest.assertPng(dir.resolve(TransformerComparison.PLOT_TIME));
     }
 }

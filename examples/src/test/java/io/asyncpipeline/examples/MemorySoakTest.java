@@ -1,0 +1,98 @@
+package io.asyncpipeline.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asyncpipeline.examples.data.FashionMnist;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+/** MemorySoak's --out files and progress. */
+class MemorySoakTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void csvAndPlotFromMadeUpWindows() throws IOException {
+        List<MemorySoak.Row> rows = List.of(
+                new MemorySoak.Row("mlp", 1000, 900_000_000L, 850_000_000L, 120_000_000L, 300_000_000L, 700_000_000L, 12.5),
+                new MemorySoak.Row("mlp", 2000, 910_000_000L, 860_000_000L, 125_000_000L, 300_000_000L, 705_000_000L, 25.0),
+                new MemorySoak.Row("transformer-fit", 1000, 1_500_000_000L, 1_400_000_000L, 200_000_000L, -1, 1_300_000_000L, 40.25),
+                new MemorySoak.Row("no-proc", 1000, -1, -1, 1, 2, 3, 1.0));
+        Path csv = tmp.resolve(MemorySoak.CSV);
+        MemorySoak.writeCsv(csv, rows);
+        assertEquals(List.of(
+                "case,micro_batches,peak_rss_bytes,rss_bytes,heap_bytes,native_bytes,physical_bytes,seconds",
+                "mlp,1000,900000000,850000000,120000000,300000000,700000000,12.5",
+                "mlp,2000,910000000,860000000,125000000,300000000,705000000,25.0",
+                "transformer-fit,1000,1500000000,1400000000,200000000,-1,1300000000,40.25",
+                "no-proc,1000,-1,-1,1,2,3,1.0"), Files.readAllLines(csv));
+        Path png = tmp.resolve(MemorySoak.PLOT);
+        MemorySoak.writePlot(png, rows);
+        ResultFilesTest.assertPng(png);
+        Path none = tmp.resolve("none.png");
+        MemorySoak.writePlot(none, rows.subList(3, 4));
+        assertTrue(Files.notExists(none), "no RSS readings, no plot");
+    }
+
+    /** The brief soak of the issue: plain net.fit of the MLP, 20 micro-batches reported every 10 (needs Fashion-MNIST). */
+    @Test
+    void shortPlainFitSoakWithOut() throws IOException {
+        Assumptions.assumeTrue(new FashionMnist().isAvailable(), "Fashion-MNIST is not installed");
+        Path dir = tmp.resolve("soak");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream savedErr = System.err;
+        String savedMode = System.getProperty(Progress.PROPERTY);
+        int code;
+        try {
+            System.setProperty(Progress.PROPERTY, "lines");
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Cli.execute(new MemorySoak(), "--cases", "mlp-fit", "--micro-batches", "20", "--every", "10",
+                    "--out", dir.toString());
+        } finally {
+            System.setErr(savedErr);
+            if (savedMode == null) {
+                System.clearProperty(Progress.PROPERTY);
+            } else {
+                System.setProperty(Progress.PROPERTY, savedMode);
+            }
+        }
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, stderr);
+        // the DL4J listener of plain net.fit: one step per micro-batch of 64 images, with the training loss
+        assertTrue(stderr.matches("(?s).*\\nmlp-fit: 20/20 micro-batches \\(100%\\), loss \\d+\\.\\d{4}, [0-9.]+ examples/s,"
+                + " elapsed \\d+:\\d\\d, ETA 0:00\\n.*"), stderr);
+        List<String> lines = Files.readAllLines(dir.resolve(MemorySoak.CSV));
+        assertEquals(3, lines.size(), lines.toString());
+        for (int i = 1; i <= 2; i++) {
+            String[] f = lines.get(i).split(",");
+            assertEquals(8, f.length, lines.get(i));
+            assertEquals("mlp-fit", f[0]);
+            assertEquals(10L * i, Long.parseLong(f[1]));
+            assertTrue(Long.parseLong(f[3]) > 100_000_000L, "a JVM with ND4J holds more than 100 MB: " + lines.get(i));
+            assertTrue(Long.parseLong(f[2]) >= Long.parseLong(f[3]) * 9 / 10, "peak near or above RSS: " + lines.get(i));
+            assertTrue(Long.parseLong(f[4]) > 0 && Double.parseDouble(f[7]) > 0, lines.get(i));
+        }
+        JsonNode json = new ObjectMapper().readTree(dir.resolve(MemorySoak.JSON).toFile());
+        assertEquals("MemorySoak", json.get("command").asText());
+        JsonNode o = json.get("options");
+        assertEquals(List.of("mlp-fit"), new ObjectMapper().convertValue(o.get("cases"), List.class));
+        assertEquals(20, o.get("micro-batches").asInt());
+        assertEquals(10, o.get("every").asInt());
+        assertEquals(-1, o.get("gc-budget-mb").asInt());
+        assertTrue(o.get("guard-plain-fit").asBoolean());
+        assertTrue(json.get("resolved").get("javacppMaxBytes").asLong() > 0);
+        ResultFilesTest.assertPng(dir.resolve(MemorySoak.PLOT));
+    }
+}
