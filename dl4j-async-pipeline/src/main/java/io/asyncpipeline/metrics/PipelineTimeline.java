@@ -106,7 +106,8 @@ public final class PipelineTimeline {
      * "otherData":{…}}}. Each span is a complete event ({@code "ph":"X"}) with {@code ts} and {@code dur} in
      * microseconds since the fit began, {@code pid} 1, {@code tid} = stage + 1, a name such as {@code "F 12"},
      * {@code "B 12"}, {@code "U 3"} or {@code "idle"}, its category and {@code args} ({@code {"mb":12,"epoch":0}},
-     * an update's {@code {"step":3,"epoch":0}}, and what a wait waited for). Metadata events name each row
+     * an update's {@code {"step":3,"epoch":0}}; a wait's adds {@code "wait":"receive gradients"}, {@code "receive
+     * activations"}, {@code "send activations"} or {@code "send gradients"}). Metadata events name each row
      * {@code "stage k"}; if spans were dropped, the row's name says how many, an instant event marks the first
      * dropped one, and {@code otherData.droppedSpans} lists the counts per stage.
      *
@@ -152,7 +153,7 @@ public final class PipelineTimeline {
                         .append(s.kind() == Span.Kind.UPDATE ? "step" : "mb").append("\":").append(s.index())
                         .append(",\"epoch\":").append(s.epoch());
                 if (s.kind().idle()) {
-                    line.append(",\"waits for\":\"").append(s.kind().waitedFor()).append('"');
+                    line.append(",\"wait\":\"").append(s.kind().waitReason()).append('"');
                 }
                 line.append("}}");
                 out.append(line);

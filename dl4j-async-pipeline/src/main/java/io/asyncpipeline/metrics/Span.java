@@ -13,7 +13,10 @@ package io.asyncpipeline.metrics;
  */
 public record Span(Kind kind, int stage, int index, int epoch, long startNanos, long endNanos) {
 
-    /** What a span records. The four {@code WAIT_*} kinds are idle time: the stage is blocked on a channel. */
+    /**
+     * What a span records. The four wait kinds are idle time: the stage is in a channel's receive or send (a send
+     * blocks while the channel is full; any span also contains the time its thread was not scheduled).
+     */
     public enum Kind {
         /** A stage's forward of micro-batch {@code index}. */
         FORWARD("F", "forward", 'F'),
@@ -29,9 +32,9 @@ public record Span(Kind kind, int stage, int index, int epoch, long startNanos, 
         WAIT_ACTIVATIONS("idle", "idle", '.'),
         /** Idle: blocked receiving the gradients of micro-batch {@code index} from the next stage. */
         WAIT_GRADIENTS("idle", "idle", '.'),
-        /** Idle: blocked sending activations of micro-batch {@code index} to the next stage (its channel is full). */
+        /** Idle: sending the activations of micro-batch {@code index} to the next stage (blocks while its channel is full). */
         SEND_ACTIVATIONS("idle", "idle", '.'),
-        /** Idle: blocked sending gradients of micro-batch {@code index} to the previous stage (its channel is full). */
+        /** Idle: sending the gradients of micro-batch {@code index} to the previous stage (blocks while its channel is full). */
         SEND_GRADIENTS("idle", "idle", '.');
 
         private final String label;
@@ -59,13 +62,13 @@ public record Span(Kind kind, int stage, int index, int epoch, long startNanos, 
             return symbol;
         }
 
-        /** What a wait waited for, or null for an op. */
-        public String waitedFor() {
+        /** What the stage did while idle (the {@code "wait"} argument of a trace event), or null for an op. */
+        public String waitReason() {
             return switch (this) {
-                case WAIT_ACTIVATIONS -> "activations from the previous stage";
-                case WAIT_GRADIENTS -> "gradients from the next stage";
-                case SEND_ACTIVATIONS -> "room to send activations (channel full)";
-                case SEND_GRADIENTS -> "room to send gradients (channel full)";
+                case WAIT_ACTIVATIONS -> "receive activations";
+                case WAIT_GRADIENTS -> "receive gradients";
+                case SEND_ACTIVATIONS -> "send activations";
+                case SEND_GRADIENTS -> "send gradients";
                 default -> null;
             };
         }

@@ -117,7 +117,7 @@ class PipelineTimelineTest {
         assertEquals(0, f1.get("args").get("epoch").asInt());
         JsonNode idle = complete.get(3);
         assertEquals("idle", idle.get("cat").asText());
-        assertEquals("activations from the previous stage", idle.get("args").get("waits for").asText());
+        assertEquals("receive activations", idle.get("args").get("wait").asText());
         assertTrue(text.contains("\"ts\":0.100,\"dur\":0.010,"), "exact decimals, no floating-point noise:\n" + text);
         assertEquals(0, root.get("otherData").get("droppedSpans").get(1).asInt());
         assertFalse(text.contains("spans dropped"), text);
