@@ -115,7 +115,8 @@ public final class PipelineTrainer {
                 examples += r.examples;
                 microBatches += r.microBatches;
             }
-            lastMetrics = new PipelineMetrics(all, wall, examples, microBatches, timelines == null
+            // no epoch ran when stopFit() came first: no stage metrics, and no timeline either
+            lastMetrics = new PipelineMetrics(all, wall, examples, microBatches, timelines == null || all.isEmpty()
                     ? PipelineTimeline.notRecorded(all.size()) : PipelineTimeline.of(timelines));
             LOG.info("{}", lastMetrics);
             return lastMetrics;
