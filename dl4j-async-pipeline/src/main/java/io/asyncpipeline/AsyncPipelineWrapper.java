@@ -188,7 +188,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             ModelSetup.Built built = setup.build(options());
             RunSettings r = built.settings();
             PipelineSettings settings = new PipelineSettings(schedule, microBatches, r.devices(), r.weightStashing(),
-                    r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget());
+                    r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget(), r.timelineSpans());
             PipelineTrainer.ScoreCheck check = failOnNonFiniteScore ? AsyncPipelineWrapper::checkScore : (i, m, s) -> { };
             return new AsyncPipelineWrapper(built.model(), settings, new PipelineTrainer(built.model(), r, transport, check));
         }

@@ -29,7 +29,7 @@
  *               bounded channels, a serialising transport, MessageCodec, DeviceCopy
  *  schedule     pure Java: one lazy generator per schedule (PipelineSchedule) → per-stage action streams;
  *               finite plans by truncation; validator, timing simulator, stage × time grid, plan statistics
- *  metrics      per-stage and per-run metrics
+ *  metrics      per-stage and per-run metrics; the opt-in timeline of every stage's spans (Chrome trace, text)
  *  partition    the pure min-max contiguous partition solver
  *  updater      DiscountedNadam, DelayCorrectedNesterov and per-stage settings (used by model and users)
  *  transformer  the bundled SameDiff decoder-only transformer (a user-level model)

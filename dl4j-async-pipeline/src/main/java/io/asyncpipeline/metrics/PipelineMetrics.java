@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Metrics of one {@code fit} call: per-stage busy and idle time, utilisation, observed delays and
- * stash memory, plus throughput. Utilisation of stage k = busy time / wall time of the run.
+ * stash memory, plus throughput, and the {@link #timeline()} if one was recorded. Utilisation of stage k =
+ * busy time / wall time of the run.
  */
 public final class PipelineMetrics {
 
@@ -12,12 +13,24 @@ public final class PipelineMetrics {
     private final long wallNanos;
     private final long examples;
     private final int microBatches;
+    private final PipelineTimeline timeline;
 
+    /** Metrics of a fit that recorded no timeline. */
     public PipelineMetrics(List<StageMetrics> stages, long wallNanos, long examples, int microBatches) {
+        this(stages, wallNanos, examples, microBatches, PipelineTimeline.notRecorded(stages.size()));
+    }
+
+    public PipelineMetrics(List<StageMetrics> stages, long wallNanos, long examples, int microBatches,
+                           PipelineTimeline timeline) {
+        if (timeline.stages() != stages.size()) {
+            throw new IllegalArgumentException("a timeline of " + timeline.stages() + " stages for metrics of "
+                    + stages.size());
+        }
         this.stages = List.copyOf(stages);
         this.wallNanos = wallNanos;
         this.examples = examples;
         this.microBatches = microBatches;
+        this.timeline = timeline;
     }
 
     public List<StageMetrics> stages() {
@@ -38,6 +51,16 @@ public final class PipelineMetrics {
 
     public int microBatches() {
         return microBatches;
+    }
+
+    /**
+     * What every stage did over time: its forward, backward, update and idle spans, written as a Chrome trace
+     * ({@link PipelineTimeline#writeChromeTrace}) or drawn as text ({@link PipelineTimeline#render}). Recorded only
+     * when the wrapper was built with {@code recordTimeline(true)}; otherwise {@link PipelineTimeline#recorded()}
+     * is false and its writers throw.
+     */
+    public PipelineTimeline timeline() {
+        return timeline;
     }
 
     /** Busy / wall time of stage k, in [0, 1]. */

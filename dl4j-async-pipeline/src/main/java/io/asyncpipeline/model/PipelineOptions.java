@@ -13,12 +13,14 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param scheduleName  the schedule's name as the user chose it, for messages
  * @param schedule      the generator of the stages' action streams; slots, stash sizes and channel capacity are
  *                      read from its plan ({@link CommonSetup#layout})
+ * @param timelineSpans most timeline spans recorded per stage in a fit; 0 = record no timeline (checked: >= 0)
  */
 public record PipelineOptions(Integer stages, int[] partition, String[] cutAfter, String scheduleName,
                               PipelineSchedule schedule, boolean weightStashing, int microBatches, int[] devices,
                               Long seed, boolean replay, boolean recompute, Integer ndThreadsPerStage,
                               long offHeapGcBudget, DataSet profileSample, MultiDataSet profileMultiSample,
-                              Double delayAwareMomentum, Integer pipeMareIterations, Map<Integer, IUpdater> stageUpdaters) {
+                              Double delayAwareMomentum, Integer pipeMareIterations, Map<Integer, IUpdater> stageUpdaters,
+                              int timelineSpans) {
 
     public PipelineOptions {
         partition = partition == null ? null : partition.clone();

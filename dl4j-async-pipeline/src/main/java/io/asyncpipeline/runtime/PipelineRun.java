@@ -1,6 +1,7 @@
 package io.asyncpipeline.runtime;
 
 import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.metrics.StageTimeline;
 import io.asyncpipeline.schedule.StreamProgress;
 import io.asyncpipeline.stage.FailureHandler;
 import io.asyncpipeline.stage.ScheduleOrderException;
@@ -29,12 +30,23 @@ final class PipelineRun {
     private final List<StageComputation> stages;
     private final RunSettings settings;
     private final Transport transport;
+    private final List<StageTimeline> timelines;
     private volatile List<StageMetrics> lastMetrics = List.of();
 
+    /** A run that records no timeline. */
     PipelineRun(List<StageComputation> stages, RunSettings settings, Transport transport) {
+        this(stages, settings, transport, null);
+    }
+
+    /** @param timelines one recorder per stage, written by that stage's worker; null to record none */
+    PipelineRun(List<StageComputation> stages, RunSettings settings, Transport transport, List<StageTimeline> timelines) {
+        if (timelines != null && timelines.size() != stages.size()) {
+            throw new IllegalArgumentException(timelines.size() + " timeline recorders for " + stages.size() + " stages");
+        }
         this.stages = stages;
         this.settings = settings;
         this.transport = transport;
+        this.timelines = timelines;
     }
 
     /** Result of a run: per-stage metrics and its wall time. */
@@ -62,7 +74,8 @@ final class PipelineRun {
             StageMetrics m = new StageMetrics(k);
             metrics.add(m);
             workers.add(new StageWorker(k, p, stages.get(k), settings.schedule().stream(k, p), l,
-                    new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m, failures));
+                    new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m,
+                    timelines == null ? null : timelines.get(k), failures));
         }
         lastMetrics = metrics;
         long t0 = System.nanoTime();

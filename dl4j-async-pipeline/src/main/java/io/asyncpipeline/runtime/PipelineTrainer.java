@@ -1,7 +1,9 @@
 package io.asyncpipeline.runtime;
 
 import io.asyncpipeline.metrics.PipelineMetrics;
+import io.asyncpipeline.metrics.PipelineTimeline;
 import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.metrics.StageTimeline;
 import io.asyncpipeline.stage.UpdateObserver;
 import io.asyncpipeline.transport.Transport;
 import java.util.ArrayList;
@@ -98,6 +100,7 @@ public final class PipelineTrainer {
         try {
             prepare.run();
             model.pullOptimizerState();
+            List<StageTimeline> timelines = timelines(System.nanoTime());
             List<StageMetrics> all = new ArrayList<>();
             long wall = 0;
             long examples = 0;
@@ -106,13 +109,15 @@ public final class PipelineTrainer {
                 if (e > 0) {
                     reset.run();
                 }
-                EpochResult r = runEpoch(sources);
+                EpochResult r = runEpoch(sources, timelines);
                 all = merge(all, r.run.stages());
                 wall += r.run.wallNanos();
                 examples += r.examples;
                 microBatches += r.microBatches;
             }
-            lastMetrics = new PipelineMetrics(all, wall, examples, microBatches);
+            // no epoch ran when stopFit() came first: no stage metrics, and no timeline either
+            lastMetrics = new PipelineMetrics(all, wall, examples, microBatches, timelines == null || all.isEmpty()
+                    ? PipelineTimeline.notRecorded(all.size()) : PipelineTimeline.of(timelines));
             LOG.info("{}", lastMetrics);
             return lastMetrics;
         } finally {
@@ -124,11 +129,23 @@ public final class PipelineTrainer {
     private record EpochResult(PipelineRun.Result run, long examples, int microBatches) {
     }
 
-    private EpochResult runEpoch(IntFunction<CountingSource> sources) {
+    /** One recorder per stage for a fit that began at {@code origin}, or null when no timeline is recorded. */
+    private List<StageTimeline> timelines(long origin) {
+        if (settings.timelineSpans() == 0) {
+            return null;
+        }
+        List<StageTimeline> t = new ArrayList<>();
+        for (int k = 0; k < model.stages().size(); k++) {
+            t.add(new StageTimeline(k, settings.timelineSpans(), origin));
+        }
+        return t;
+    }
+
+    private EpochResult runEpoch(IntFunction<CountingSource> sources, List<StageTimeline> timelines) {
         int epoch = model.epochCount();
         int base = model.iterationCount();
         CountingSource source = sources.apply(epoch);
-        PipelineRun run = new PipelineRun(model.stages(), settings, transport);
+        PipelineRun run = new PipelineRun(model.stages(), settings, transport, timelines);
         model.epochEvent(true);
         PipelineRun.Result result;
         try {

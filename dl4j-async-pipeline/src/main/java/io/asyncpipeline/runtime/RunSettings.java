@@ -14,10 +14,11 @@ import io.asyncpipeline.schedule.PipelineSchedule;
  * @param replay            run every stage in the calling thread
  * @param ndThreadsPerStage ND4J intra-op threads while fitting; 0 leaves ND4J alone
  * @param offHeapGcBudget   growth of physical memory (bytes) that triggers a garbage collection; 0 = never
+ * @param timelineSpans     most timeline spans recorded per stage in a fit; 0 = record no timeline
  */
 public record RunSettings(PipelineSchedule schedule, int channelCapacity, int[] devices,
                           boolean weightStashing, long seed, boolean replay, int ndThreadsPerStage,
-                          long offHeapGcBudget) {
+                          long offHeapGcBudget, int timelineSpans) {
 
     /** Micro-batches cut from each data batch: M for the synchronous schedules, 1 for the asynchronous one. */
     public int perBatch() {
@@ -26,6 +27,9 @@ public record RunSettings(PipelineSchedule schedule, int channelCapacity, int[] 
 
     public RunSettings {
         devices = devices.clone();
+        if (timelineSpans < 0) {
+            throw new IllegalArgumentException("timelineSpans must be >= 0, got " + timelineSpans);
+        }
     }
 
     @Override

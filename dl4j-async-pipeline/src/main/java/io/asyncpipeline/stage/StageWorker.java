@@ -1,8 +1,11 @@
 package io.asyncpipeline.stage;
 
+import io.asyncpipeline.metrics.Span;
 import io.asyncpipeline.metrics.StageMetrics;
+import io.asyncpipeline.metrics.StageTimeline;
 import io.asyncpipeline.schedule.Action;
 import io.asyncpipeline.schedule.ActionType;
+import io.asyncpipeline.transport.Channel;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.transport.HaltedException;
 import io.asyncpipeline.transport.Message;
@@ -23,6 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Stream end: a forward that receives {@link Message#END} fixes the stream length N; forwards
  * ≥ N are skipped and the stage finishes at its first backward ≥ N: the executed prefix is the stage's list in
  * the finite plan for N micro-batches ({@link io.asyncpipeline.schedule.StagePlan#truncate}).
+ *
+ * <p>Timeline: given a {@link StageTimeline}, the worker records each forward, recompute, backward and update,
+ * stage 0's reads from the source, and its waits on the channels, with the times its metrics use; without one it
+ * reads no extra clock and allocates nothing for it.
  */
 public final class StageWorker implements Runnable {
 
@@ -39,6 +46,7 @@ public final class StageWorker implements Runnable {
     private final StageLinks links;
     private final StageOptions options;
     private final StageMetrics metrics;
+    private final StageTimeline timeline;
     private final FailureHandler failures;
     private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
 
@@ -54,9 +62,18 @@ public final class StageWorker implements Runnable {
     private int pendingExamples;
     private double pendingScore;
     private int pendingEpoch;
+    private int lastEpoch;
 
+    /** A worker that records no timeline. */
     public StageWorker(int stage, int stages, StageComputation computation, Iterator<Action> actions,
                        StageLinks links, StageOptions options, StageMetrics metrics, FailureHandler failures) {
+        this(stage, stages, computation, actions, links, options, metrics, null, failures);
+    }
+
+    /** @param timeline where to record this stage's spans, or null to record none */
+    public StageWorker(int stage, int stages, StageComputation computation, Iterator<Action> actions,
+                       StageLinks links, StageOptions options, StageMetrics metrics, StageTimeline timeline,
+                       FailureHandler failures) {
         this.stage = stage;
         this.last = stage == stages - 1;
         this.computation = computation;
@@ -64,6 +81,7 @@ public final class StageWorker implements Runnable {
         this.links = links;
         this.options = options;
         this.metrics = metrics;
+        this.timeline = timeline;
         this.failures = failures;
         this.heldMicroBatch = new int[computation.slots()];
         this.heldVersion = new int[computation.slots()];
@@ -199,11 +217,20 @@ public final class StageWorker implements Runnable {
 
     private void forward(int m) throws Exception {
         currentMicroBatch = m;
+        long w0 = clock();
         Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
+        if (!in.isEnd()) {
+            lastEpoch = in.epoch();
+        }
+        if (stage > 0) {
+            waited(Span.Kind.WAIT_ACTIVATIONS, m, w0);
+        } else if (!in.isEnd() && timeline != null) {
+            timeline.record(Span.Kind.LOAD, m, lastEpoch, w0, System.nanoTime());
+        }
         if (in.isEnd()) {
             end = m;
             if (links.forwardOut() != null) {
-                links.forwardOut().send(Message.END);
+                send(links.forwardOut(), Message.END, Span.Kind.SEND_ACTIVATIONS, m);
             }
             return;
         }
@@ -215,10 +242,37 @@ public final class StageWorker implements Runnable {
             computation.slotWeights().load(slot(m));
         }
         INDArray[] out = runForward(in);
-        metrics.addForward(System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        metrics.addForward(t1 - t0);
+        span(Span.Kind.FORWARD, m, t0, t1);
         if (links.forwardOut() != null) {
-            links.forwardOut().send(new Message(m, in.epoch(), in.examples(), DeviceCopy.prepare(out, options.device()),
-                    in.labels(), DeviceCopy.prepare(computation.lastOutputMasks(), options.device()), in.labelMasks()));
+            send(links.forwardOut(), new Message(m, in.epoch(), in.examples(), DeviceCopy.prepare(out, options.device()),
+                    in.labels(), DeviceCopy.prepare(computation.lastOutputMasks(), options.device()), in.labelMasks()),
+                    Span.Kind.SEND_ACTIVATIONS, m);
+        }
+    }
+
+    /** Sends {@code msg}; the time blocked on a full channel is a wait of micro-batch {@code m}. */
+    private void send(Channel channel, Message msg, Span.Kind wait, int m) throws InterruptedException {
+        long w0 = clock();
+        channel.send(msg);
+        waited(wait, m, w0);
+    }
+
+    /** {@link System#nanoTime()} when a timeline is recorded, else 0 (no clock read). */
+    private long clock() {
+        return timeline == null ? 0L : System.nanoTime();
+    }
+
+    private void waited(Span.Kind wait, int m, long w0) {
+        if (timeline != null) {
+            timeline.recordWait(wait, m, lastEpoch, w0, System.nanoTime());
+        }
+    }
+
+    private void span(Span.Kind kind, int index, long t0, long t1) {
+        if (timeline != null) {
+            timeline.record(kind, index, lastEpoch, t0, t1);
         }
     }
 
@@ -237,11 +291,17 @@ public final class StageWorker implements Runnable {
 
     private void backward(int m) throws Exception {
         currentMicroBatch = m;
+        long w0 = clock();
         Message grad = last ? null : links.backwardIn().receive();
         if (grad != null) {
+            lastEpoch = grad.epoch();
+            waited(Span.Kind.WAIT_GRADIENTS, m, w0);
             expect(grad, m, "backward");
         }
         Message in = inputs.get(m);
+        if (in != null) {
+            lastEpoch = in.epoch();
+        }
         int forwardVersion = stash.versionOf(m);
         int useVersion = options.weightStashing() ? forwardVersion : version;
         INDArray current = null;
@@ -262,8 +322,9 @@ public final class StageWorker implements Runnable {
             } else if (heldMicroBatch[slot(m)] != m || heldVersion[slot(m)] != useVersion) {
                 long r0 = System.nanoTime();
                 runForward(in);
-                metrics.addRecompute(System.nanoTime() - r0);
                 t0 = System.nanoTime();
+                metrics.addRecompute(t0 - r0);
+                span(Span.Kind.RECOMPUTE, m, r0, t0);
             }
             version = savedVersion;
             inputGrads = computation.backward(in, grad == null ? null : grad.tensors(), slot(m));
@@ -273,14 +334,16 @@ public final class StageWorker implements Runnable {
             }
             heldMicroBatch[slot(m)] = -1;
         }
-        metrics.addBackward(System.nanoTime() - t0, version - forwardVersion);
+        long t1 = System.nanoTime();
+        metrics.addBackward(t1 - t0, version - forwardVersion);
+        span(Span.Kind.BACKWARD, m, t0, t1);
         if (last && links.observer() != null) {
             // before the gradients leave this stage: a rejected loss must not reach any stage's update
             links.observer().afterLoss(options.baseIteration() + version, m, computation.lastScore());
         }
         if (links.backwardOut() != null) {
-            links.backwardOut().send(new Message(m, in.epoch(), in.examples(),
-                    DeviceCopy.prepare(inputGrads, options.device()), null, null, null));
+            send(links.backwardOut(), new Message(m, in.epoch(), in.examples(),
+                    DeviceCopy.prepare(inputGrads, options.device()), null, null, null), Span.Kind.SEND_GRADIENTS, m);
         }
         if (last) {
             pendingScore += computation.lastScore() * in.examples();
@@ -303,7 +366,11 @@ public final class StageWorker implements Runnable {
         int iteration = options.baseIteration() + step;
         long t0 = System.nanoTime();
         computation.update(iteration, pendingEpoch, pendingExamples);
-        metrics.addUpdate(System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        metrics.addUpdate(t1 - t0);
+        if (timeline != null) {
+            timeline.record(Span.Kind.UPDATE, step, pendingEpoch, t0, t1);
+        }
         version++;
         if (last && links.observer() != null) {
             links.observer().afterUpdate(step, iteration, pendingEpoch, pendingScore / pendingExamples, currentMicroBatch);

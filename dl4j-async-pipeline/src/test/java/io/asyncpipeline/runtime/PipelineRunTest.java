@@ -96,7 +96,7 @@ class PipelineRunTest {
     }
 
     private static RunSettings settings(PipelineSchedule s, boolean replay) {
-        return new RunSettings(s, 6, new int[] {0, 0}, true, 1, replay, 0, 0);
+        return new RunSettings(s, 6, new int[] {0, 0}, true, 1, replay, 0, 0, 0);
     }
 
     private static PipelineRun run(PipelineSchedule s, boolean replay, List<PassThrough> stages) {

@@ -3,7 +3,12 @@ package io.asyncpipeline.examples;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
+import io.asyncpipeline.metrics.PipelineTimeline;
+import io.asyncpipeline.metrics.Span;
 import io.asyncpipeline.updater.DiscountedNadam;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -17,7 +22,8 @@ import picocli.CommandLine.Spec;
  * The main example: trains a Fashion-MNIST MLP split into two pipeline stages with the asynchronous
  * 1F1B schedule and the discounted NAdam updater, on CPU, then evaluates it like any DL4J network.
  *
- * <pre>./examples/run.sh [--train 12000] [--test 5000] [--epochs 2] [--batch 64] [--stages 2] [--schedule ASYNC_1F1B]</pre>
+ * <pre>./examples/run.sh [--train 12000] [--test 5000] [--epochs 2] [--batch 64] [--stages 2] [--schedule ASYNC_1F1B]
+ *                   [--trace pipeline-trace.json]</pre>
  *
  * {@code --help} lists the options; exit codes as in {@link Cli}.
  */
@@ -43,6 +49,17 @@ public final class PipelineExample implements Callable<Integer> {
 
     @Option(names = "--schedule", description = "one of ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
     Schedule schedule = Schedule.ASYNC_1F1B;
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "record every stage's timeline and write it to FILE"
+            + " as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing); also prints a text excerpt."
+            + " Default: no timeline")
+    Path trace;
+
+    /** Updates of stage 0 the printed excerpt of the timeline covers. */
+    static final int EXCERPT_UPDATES = 8;
+
+    /** Columns of the printed excerpt. */
+    static final int EXCERPT_COLUMNS = 100;
 
     @Spec
     CommandSpec spec;
@@ -78,16 +95,39 @@ public final class PipelineExample implements Callable<Integer> {
                 .schedule(schedule)
                 .microBatches(4)
                 .weightStashing(true)
+                .recordTimeline(trace != null)
                 .build()) {
             long t0 = System.nanoTime();
             pipeline.fit(trainIt, epochs);
             System.out.printf("trained in %.1f s; partition (layers per stage) %s%n%s",
                     (System.nanoTime() - t0) / 1e9, java.util.Arrays.toString(pipeline.partition()), pipeline.metrics());
+            if (trace != null) {
+                writeTrace(pipeline.metrics().timeline());
+            }
         }
         Evaluation eval = net.evaluate(testIt);
         System.out.printf("test accuracy on %d images: %.4f (iterations %d, epochs %d)%n", test, eval.accuracy(),
                 net.getIterationCount(), net.getEpochCount());
         return Cli.OK;
+    }
+
+    /** Writes the Chrome trace to {@link #trace} and prints the first {@value #EXCERPT_UPDATES} updates of stage 0 as text. */
+    private void writeTrace(PipelineTimeline timeline) {
+        try {
+            timeline.writeChromeTrace(trace);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the trace to " + trace, e);
+        }
+        long to = excerptEnd(timeline, EXCERPT_UPDATES);
+        System.out.printf("timeline of %d stages written to %s: open it in https://ui.perfetto.dev or chrome://tracing"
+                + "%nthe first %.1f ms of %.1f ms (until stage 0's update %d):%n%s", timeline.stages(), trace, to / 1e6,
+                timeline.endNanos() / 1e6, EXCERPT_UPDATES - 1, timeline.render(EXCERPT_COLUMNS, 0, to));
+    }
+
+    /** When stage 0 ended its {@code updates}-th update, or the end of the timeline if it made fewer. */
+    static long excerptEnd(PipelineTimeline timeline, int updates) {
+        return timeline.spans(0).stream().filter(s -> s.kind() == Span.Kind.UPDATE).skip(updates - 1L).findFirst()
+                .map(Span::endNanos).orElse(Math.max(1, timeline.endNanos()));
     }
 
     /** Every count must be at least 1 (a usage error otherwise). */
@@ -97,5 +137,9 @@ public final class PipelineExample implements Callable<Integer> {
         Cli.positive(spec, "--epochs", epochs);
         Cli.positive(spec, "--batch", batch);
         Cli.positive(spec, "--stages", stages);
+        Path dir = trace == null ? null : trace.toAbsolutePath().getParent();
+        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            throw Cli.invalid(spec, "--trace " + trace + ": the directory " + dir + " does not exist");
+        }
     }
 }

@@ -203,7 +203,7 @@ class SameDiffForwardSkipTest {
         }
         // the runtime trains the counting stages directly (the facade builds its own stages)
         RunSettings settings = new RunSettings(s.schedule().generator(s.microBatches()), s.devices().length + 2, s.devices(),
-                s.weightStashing(), s.seed(), s.replay(), s.ndThreadsPerStage(), s.offHeapGcBudget());
+                s.weightStashing(), s.seed(), s.replay(), s.ndThreadsPerStage(), s.offHeapGcBudget(), 0);
         PipelineTrainer trainer = new PipelineTrainer(model, settings, new InJvmTransport(), (i, m, score) -> { });
         PipelineMetrics metrics = trainer.fit(new ListDataSetIterator<>(data, 1), 1);
         int[] f = new int[model.counting().size()];
