@@ -225,7 +225,7 @@ public final class MemorySoak implements Callable<Integer> {
                 .schedule(Schedule.ASYNC_1F1B).weightStashing(stash)).build();
         return new Case(name, "8-block transformer, 8 async stages, " + (stash ? "with" : "without") + " stashing, batch 16",
                 window -> () -> w.fit(progress.counting(
-                        new ListDataSetIterator<>(text.trainBatches(every, 16, 64, 1000L + window, DataType.FLOAT), 1))));
+                        text.trainIterator(every, 16, 64, 1000L + window, DataType.FLOAT))));
     }
 
     private Case transformerFitCase(String name, Progress progress) {
@@ -236,7 +236,7 @@ public final class MemorySoak implements Callable<Integer> {
         DecoderTransformer.prepareForFit(sd);
         sd.addListeners(progress.sameDiffListener());
         return new Case(name, "8-block transformer, plain sd.fit, batch 64" + guarded(), window -> () -> guard(
-                () -> sd.fit(new ListDataSetIterator<>(text.trainBatches(every, 64, 64, 2000L + window, DataType.FLOAT), 1), 1)));
+                () -> sd.fit(text.trainIterator(every, 64, 64, 2000L + window, DataType.FLOAT), 1)));
     }
 
     private String guarded() {

@@ -23,7 +23,10 @@ import picocli.CommandLine.Spec;
  * 1F1B schedule and the discounted NAdam updater, on CPU, then evaluates it like any DL4J network.
  *
  * <pre>./examples/run.sh [--train 12000] [--test 5000] [--epochs 2] [--batch 64] [--stages 2] [--schedule ASYNC_1F1B]
- *                   [--trace pipeline-trace.json]</pre>
+ *                   [--balance time] [--trace pipeline-trace.json]</pre>
+ *
+ * The layers are split into stages by their measured forward+backward time on one micro-batch
+ * ({@code profileWith}); {@code --balance parameters} splits by parameter count instead.
  *
  * {@code --help} lists the options; exit codes as in {@link Cli}.
  */
@@ -49,6 +52,14 @@ public final class PipelineExample implements Callable<Integer> {
 
     @Option(names = "--schedule", description = "one of ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
     Schedule schedule = Schedule.ASYNC_1F1B;
+
+    /** How the layers are split into stages. */
+    enum Balance { time, parameters }
+
+    @Option(names = "--balance", description = "split the layers into stages by measured forward+backward time per"
+            + " layer on one micro-batch (time), or by parameter count (parameters); one of ${COMPLETION-CANDIDATES}."
+            + " Default: ${DEFAULT-VALUE}")
+    Balance balance = Balance.time;
 
     @Option(names = "--trace", paramLabel = "FILE", description = "record every stage's timeline and write it to FILE"
             + " as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing); also prints a text excerpt."
@@ -90,17 +101,24 @@ public final class PipelineExample implements Callable<Integer> {
         });
         System.out.printf("Training a 784-512x3-10 MLP on %d Fashion-MNIST images: %s, %d stages, %d epochs%n",
                 train, schedule, stages, epochs);
-        try (AsyncPipelineWrapper pipeline = new AsyncPipelineWrapper.Builder(net)
+        AsyncPipelineWrapper.Builder builder = new AsyncPipelineWrapper.Builder(net)
                 .stages(stages)
                 .schedule(schedule)
                 .microBatches(4)
                 .weightStashing(true)
-                .recordTimeline(trace != null)
-                .build()) {
+                .recordTimeline(trace != null);
+        if (balance == Balance.time) {
+            // one micro-batch of the real data: the profile times each layer's forward and backward on it
+            builder.profileWith(data.load(FashionMnist.Split.TRAIN, batch, FashionMnist.Layout.FLAT));
+        }
+        try (AsyncPipelineWrapper pipeline = builder.build()) {
+            System.out.printf("partition (layers per stage, balanced by %s): %s%n",
+                    balance == Balance.time ? "measured layer time" : "parameter count",
+                    java.util.Arrays.toString(pipeline.partition()));
             long t0 = System.nanoTime();
             pipeline.fit(trainIt, epochs);
-            System.out.printf("trained in %.1f s; partition (layers per stage) %s%n%s",
-                    (System.nanoTime() - t0) / 1e9, java.util.Arrays.toString(pipeline.partition()), pipeline.metrics());
+            System.out.printf("trained in %.1f s; per-stage utilisation (busy / wall time): %s%n%s",
+                    (System.nanoTime() - t0) / 1e9, utilisation(pipeline.metrics()), pipeline.metrics());
             if (trace != null) {
                 writeTrace(pipeline.metrics().timeline());
             }
@@ -109,6 +127,15 @@ public final class PipelineExample implements Callable<Integer> {
         System.out.printf("test accuracy on %d images: %.4f (iterations %d, epochs %d)%n", test, eval.accuracy(),
                 net.getIterationCount(), net.getEpochCount());
         return Cli.OK;
+    }
+
+    static String utilisation(io.asyncpipeline.metrics.PipelineMetrics m) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < m.stages().size(); k++) {
+            sb.append(k == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "stage %d %.1f%%", k,
+                    100 * m.utilisation(k)));
+        }
+        return sb.toString();
     }
 
     /** Writes the Chrome trace to {@link #trace} and prints the first {@value #EXCERPT_UPDATES} updates of stage 0 as text. */

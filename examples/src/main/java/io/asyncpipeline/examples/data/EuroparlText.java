@@ -146,16 +146,25 @@ public final class EuroparlText {
      * training stream: features ids [B, T] (as {@code dt}), labels the next character one-hot [B, T, V].
      */
     public List<DataSet> trainBatches(int count, int batch, int t, long seed, DataType dt) {
-        Random r = new Random(seed);
         List<DataSet> out = new ArrayList<>(count);
-        for (int n = 0; n < count; n++) {
+        trainIterator(count, batch, t, seed, dt).forEachRemaining(out::add);
+        return out;
+    }
+
+    /**
+     * The batches of {@link #trainBatches} with the same arguments, in the same order, made one at a time as they
+     * are read: a long run holds one batch, not all of them (at batch 64 the one-hot labels take 1.6 MB a batch).
+     */
+    public org.nd4j.linalg.dataset.api.iterator.DataSetIterator trainIterator(int count, int batch, int t, long seed,
+                                                                             DataType dt) {
+        Random r = new Random(seed);
+        return new GeneratedDataSetIterator(count, batch, i -> {
             int[] starts = new int[batch];
             for (int b = 0; b < batch; b++) {
                 starts[b] = r.nextInt(train.length - t - 1);
             }
-            out.add(windows(train, starts, t, dt));
-        }
-        return out;
+            return windows(train, starts, t, dt);
+        });
     }
 
     /**

@@ -68,6 +68,23 @@ class EuroparlTextTest {
         assertNotEquals(batches.get(0).getFeatures(), text.trainBatches(1, 4, 16, 6, DataType.FLOAT).get(0).getFeatures());
     }
 
+    /** The streaming iterator makes the same batches as the list, one at a time, and is read once. */
+    @Test
+    void trainIteratorMakesTheSameBatchesOnDemand() {
+        List<DataSet> list = text.trainBatches(5, 3, 16, 11, DataType.FLOAT);
+        org.nd4j.linalg.dataset.api.iterator.DataSetIterator it = text.trainIterator(5, 3, 16, 11, DataType.FLOAT);
+        assertFalse(it.resetSupported());
+        assertFalse(it.asyncSupported(), "no prefetch: a long run holds one batch");
+        for (DataSet expected : list) {
+            assertTrue(it.hasNext());
+            DataSet d = it.next();
+            assertEquals(expected.getFeatures(), d.getFeatures());
+            assertEquals(expected.getLabels(), d.getLabels());
+        }
+        assertFalse(it.hasNext());
+        assertThrows(java.util.NoSuchElementException.class, it::next);
+    }
+
     @Test
     void validationWindowsAreFixedAndDisjointFromTraining() {
         List<DataSet> v1 = text.validationBatches(8, 32, 64, DataType.FLOAT);
