@@ -131,8 +131,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
     int test = 5000;
 
     @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per timed fit), " + JSON
-            + " (the configuration) and PNG bar charts of throughput and utilisation into DIR, created if missing."
-            + " Default: none")
+            + " (the configuration) and PNG bar charts of throughput and utilisation (and of the ParallelWrapper"
+            + " comparison's throughput and accuracy) into DIR, created if missing. Default: none")
     Path out;
 
     @Spec
@@ -392,11 +392,6 @@ public final class PipelineBenchmark implements Callable<Integer> {
         try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(model.get()).stages(STAGES).profileWith(sample).build()) {
             return probe.partition();
         }
-    }
-
-    /** A MultiLayerNetwork, partitioned once by measured layer time on {@code sample}. */
-    static Case multiLayer(String name, Supplier<MultiLayerNetwork> model, DataSet sample) {
-        return multiLayer(name, model, partition(model, sample));
     }
 
     /** A MultiLayerNetwork cut into {@code partition} (layers per stage). */
