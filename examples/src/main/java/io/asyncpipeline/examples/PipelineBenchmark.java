@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
  * per-stage utilisation, and the timing simulator's prediction from the measured op costs.
  *
  * <pre>./examples/run.sh io.asyncpipeline.examples.PipelineBenchmark [--models mlp,cnn,transformer]
- *     [--examples N] [--batch B] [--rounds 3] [--hidden 4] [--stash true]</pre>
+ *     [--examples N] [--batch B] [--rounds 3] [--hidden 4] [--stash true]
+ *     [--compare-parallel-wrapper [--epochs 2] [--test 5000]] [--out DIR]</pre>
  *
  * {@code --examples} and {@code --batch} (examples per micro-batch; GPIPE mini-batches hold M of them) apply
  * to every selected model; omitted, images default to 6144 / 64 and transformer sequences to
@@ -55,10 +56,17 @@ import picocli.CommandLine.Spec;
  * is one sequence of T tokens with next-token targets. All three models run by default (the transformer
  * adds about a fifth to the run); Fashion-MNIST is loaded only for the MLP and the CNN.
  *
+ * <p>{@code --compare-parallel-wrapper} adds, for the MLP and the CNN, {@link ParallelWrapperComparison}: plain fit,
+ * DL4J's ParallelWrapper (2 workers: averaging every 1 and every 5 iterations, shared gradients), GPIPE and ASYNC_1F1B
+ * trained from the same initial network for {@code --epochs} epochs on the same batches, with examples/s and the test
+ * accuracy on {@code --test} test images, printed as a Markdown table.
+ *
  * <p>A progress bar (or, without a console, periodic lines) on standard error counts the timed fits (models × rounds
- * × 4). {@code --out DIR} writes {@value #CSV} (one row per timed fit), {@value #JSON} (the configuration), and PNG
- * bars of the median throughput per model ({@value #PLOT_THROUGHPUT}) and of the last round's per-stage utilisation
- * ({@value #PLOT_UTILISATION}). {@code --help} lists the options; exit codes as in {@link Cli}.
+ * × 4, plus compared models × rounds × 6). {@code --out DIR} writes {@value #CSV} (one row per timed fit),
+ * {@value #JSON} (the configuration), and PNG bars of the median throughput per model ({@value #PLOT_THROUGHPUT}), of
+ * the last round's per-stage utilisation ({@value #PLOT_UTILISATION}) and, with the comparison, of its throughput and
+ * accuracy per model ({@code benchmark-parallel-wrapper-<model>.png}). {@code --help} lists the options; exit codes as
+ * in {@link Cli}.
  */
 @Command(name = "PipelineBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of plain fit, GPIPE (M = 4) and ASYNC_1F1B on 2 stages: MLP and CNN on Fashion-MNIST,"
@@ -77,6 +85,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
     static final String PLOT_UTILISATION = "benchmark-utilisation.png";
     /** The timed fits of one round, in order, as the CSV names them. */
     static final List<String> MODES = List.of("plain", "plain-mini", "GPIPE", "ASYNC_1F1B");
+    /** The CSV's {@code table} column: rows of the throughput table, and of the ParallelWrapper comparison. */
+    static final String TABLE_THROUGHPUT = "throughput";
+    static final String TABLE_PARALLEL_WRAPPER = "parallel-wrapper";
+    /** The comparison's plot of one model: this prefix, the model, ".png". */
+    static final String PLOT_PARALLEL_WRAPPER = "benchmark-parallel-wrapper-";
+    /** The models the ParallelWrapper comparison accepts (MultiLayerNetworks). */
+    static final List<String> COMPARED_MODELS = List.of("mlp", "cnn");
 
     @Option(names = "--models", split = ",", paramLabel = "<model>", defaultValue = "mlp,cnn,transformer",
             completionCandidates = ModelNames.class,
@@ -102,9 +117,22 @@ public final class PipelineBenchmark implements Callable<Integer> {
             description = "weight stashing for ASYNC_1F1B: true or false. Default: ${DEFAULT-VALUE}")
     boolean stash = true;
 
+    @Option(names = "--compare-parallel-wrapper", description = "also compare plain fit, DL4J's ParallelWrapper"
+            + " (2 workers: averaging every 1 and every 5 iterations, shared gradients), GPIPE and ASYNC_1F1B over --epochs"
+            + " epochs on the same batches, with examples/s and test accuracy; for the models mlp and cnn")
+    boolean compareParallelWrapper;
+
+    @Option(names = "--epochs", description = "epochs of the ParallelWrapper comparison (with --compare-parallel-wrapper)."
+            + " Default: ${DEFAULT-VALUE}")
+    int epochs = 2;
+
+    @Option(names = "--test", description = "Fashion-MNIST test images for the comparison's accuracy (with"
+            + " --compare-parallel-wrapper), at most 10000. Default: ${DEFAULT-VALUE}")
+    int test = 5000;
+
     @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per timed fit), " + JSON
-            + " (the configuration) and PNG bar charts of throughput and utilisation into DIR, created if missing."
-            + " Default: none")
+            + " (the configuration) and PNG bar charts of throughput and utilisation (and of the ParallelWrapper"
+            + " comparison's throughput and accuracy) into DIR, created if missing. Default: none")
     Path out;
 
     @Spec
@@ -130,8 +158,17 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
     }
 
-    /** Checked options; {@code examples} and {@code batch} are null when not given (per-model defaults). */
-    record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash) {
+    /**
+     * Checked options; {@code examples} and {@code batch} are null when not given (per-model defaults);
+     * {@code compare} is {@code --compare-parallel-wrapper}, with its {@code epochs} and {@code test} images.
+     */
+    record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash,
+                   boolean compare, int epochs, int test) {
+
+        /** Whether the ParallelWrapper comparison runs for {@code model}. */
+        boolean compares(String model) {
+            return compare && COMPARED_MODELS.contains(model);
+        }
 
         /** Examples per run: images (6144) or transformer sequences (256) unless {@code --examples} is given. */
         int examples(boolean sequences) {
@@ -146,7 +183,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     /**
      * The parsed options, checked: known model names (lower-cased, repeats dropped), at least one round and one
-     * hidden layer, and at least one GPIPE mini-batch per model. A usage error otherwise.
+     * hidden layer, at least one GPIPE mini-batch per model; {@code --compare-parallel-wrapper} with mlp or cnn among
+     * the models, {@code --epochs} and {@code --test} only with it (at least 1; test images at most 10000). A usage
+     * error otherwise.
      */
     Options options() {
         List<String> names = new ArrayList<>();
@@ -159,8 +198,21 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 names.add(name);
             }
         }
+        if (compareParallelWrapper && names.stream().noneMatch(COMPARED_MODELS::contains)) {
+            throw Cli.invalid(spec, "--compare-parallel-wrapper needs --models mlp and/or cnn (ParallelWrapper trains"
+                    + " MultiLayerNetworks; the transformer is a SameDiff graph), got --models " + String.join(",", names));
+        }
+        for (String option : new String[] {"--epochs", "--test"}) {
+            if (!compareParallelWrapper && given(option)) {
+                throw Cli.invalid(spec, option + " applies to the ParallelWrapper comparison only: add --compare-parallel-wrapper");
+            }
+        }
+        if (test > FashionMnist.Split.TEST.size()) {
+            throw Cli.invalid(spec, "--test must be at most " + FashionMnist.Split.TEST.size() + " (the test split), got " + test);
+        }
         Options o = new Options(examples, batch, Cli.positive(spec, "--rounds", rounds), List.copyOf(names),
-                Cli.positive(spec, "--hidden", hidden), stash);
+                Cli.positive(spec, "--hidden", hidden), stash, compareParallelWrapper, Cli.positive(spec, "--epochs", epochs),
+                Cli.positive(spec, "--test", test));
         for (String m : names) {
             boolean seq = m.equals("transformer");
             if (o.batch(seq) < 1 || o.examples(seq) < o.batch(seq) * M) {
@@ -169,6 +221,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         return o;
+    }
+
+    /** Whether {@code option} was on the command line (not only its default). */
+    private boolean given(String option) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        return parsed != null && parsed.hasMatchedOption(option);
     }
 
     /**
@@ -204,8 +262,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
     }
 
-    /** One model's result, as the files report it. */
-    record Measured(String model, String description, int batch, long examples, Result result) {
+    /** One model's result, as the files report it; {@code comparison} is null without {@code --compare-parallel-wrapper}. */
+    record Measured(String model, String description, int batch, long examples, Result result,
+                    ParallelWrapperComparison.Result comparison) {
+
+        Measured(String model, String description, int batch, long examples, Result result) {
+            this(model, description, batch, examples, result, null);
+        }
     }
 
     public static void main(String[] args) {
@@ -227,32 +290,46 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 sizes.put("batch", o.batch(seq));
                 resolved.put(m, sizes);
             }
+            if (o.compare()) {
+                Map<String, Object> pw = new LinkedHashMap<>();
+                pw.put("models", o.models().stream().filter(o::compares).toList());
+                pw.put("epochs", o.epochs());
+                pw.put("testImages", o.test());
+                pw.put("workers", ParallelWrapperComparison.WORKERS);
+                pw.put("prefetch", ParallelWrapperComparison.PREFETCH);
+                pw.put("orderSeed", ParallelWrapperComparison.ORDER_SEED);
+                pw.put("variants", Arrays.stream(ParallelWrapperComparison.Variant.values()).map(v -> v.csv).toList());
+                resolved.put("parallelWrapperComparison", pw);
+            }
             ResultFiles.writeConfiguration(dir.resolve(JSON), spec, resolved);
         }
         System.out.printf("PipelineBenchmark: P=%d, GPIPE M=%d, %d rounds, stashing %s, %d cores%n", STAGES, M, o.rounds(),
                 o.stash(), Runtime.getRuntime().availableProcessors());
         DataSet images = null;
+        DataSet test = null;
         if (o.models().contains("mlp") || o.models().contains("cnn")) {
             FashionMnist data = new FashionMnist();
             data.requireAvailable();
             images = data.load(FashionMnist.Split.TRAIN, o.examples(false), FashionMnist.Layout.FLAT);
+            if (o.compare()) {
+                test = data.load(FashionMnist.Split.TEST, o.test(), FashionMnist.Layout.FLAT);
+            }
         }
+        long compared = o.models().stream().filter(o::compares).count();
+        long fits = (long) o.models().size() * o.rounds() * MODES.size()
+                + compared * o.rounds() * ParallelWrapperComparison.Variant.values().length;
         List<Measured> measured = new ArrayList<>();
-        try (Progress progress = Progress.start("PipelineBenchmark", (long) o.models().size() * o.rounds() * MODES.size(),
-                "timed fits")) {
+        try (Progress progress = Progress.start("PipelineBenchmark", fits, "timed fits")) {
             for (String model : o.models()) {
                 Measured m = switch (model) {
                     case "mlp" -> {
                         int hidden = o.hidden();
-                        yield run(model, multiLayer("MLP 784-1024x" + hidden + "-10",
-                                () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), images.get(0)),
-                                images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images",
-                                o, progress);
+                        yield images(model, "MLP 784-1024x" + hidden + "-10",
+                                () -> Models.mlp(DiscountedNadam.builder().build(), hidden, 1024, 1), images, test, o,
+                                progress);
                     }
-                    case "cnn" -> run(model, multiLayer("CNN conv16-conv32-pool-conv32-conv64-pool-128",
-                                    () -> Models.cnn(DiscountedNadam.builder().build(), 1), images.get(0)),
-                            images.batchBy(o.batch(false)), images.batchBy(o.batch(false) * M), "Fashion-MNIST images", o,
-                            progress);
+                    case "cnn" -> images(model, "CNN conv16-conv32-pool-conv32-conv64-pool-128",
+                            () -> Models.cnn(DiscountedNadam.builder().build(), 1), images, test, o, progress);
                     case "transformer" -> {
                         INDArray ids = tokenIds(o.examples(true), TRANSFORMER, TOKEN_SEED);
                         List<DataSet> micro = sequenceBatches(ids, o.batch(true), TRANSFORMER);
@@ -270,8 +347,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         if (dir != null) {
+            StringBuilder comparisonPlots = new StringBuilder();
+            for (Measured m : measured) {
+                if (m.comparison() != null) {
+                    comparisonPlots.append(", ").append(PLOT_PARALLEL_WRAPPER).append(m.model()).append(".png");
+                }
+            }
             System.out.println("\nresults written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", "
-                    + PLOT_THROUGHPUT + ", " + PLOT_UTILISATION);
+                    + PLOT_THROUGHPUT + ", " + PLOT_UTILISATION + comparisonPlots);
         }
         return Cli.OK;
     }
@@ -283,12 +366,36 @@ public final class PipelineBenchmark implements Callable<Integer> {
         return new Measured(model, c.name(), micro.get(0).numExamples(), examples(micro), r);
     }
 
-    /** A MultiLayerNetwork, partitioned once by measured layer time on {@code sample}. */
-    static Case multiLayer(String name, Supplier<MultiLayerNetwork> model, DataSet sample) {
-        int[] partition;
-        try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(model.get()).stages(STAGES).profileWith(sample).build()) {
-            partition = probe.partition();
+    /**
+     * An image model: the throughput table on micro- and mini-batches of {@code images}, partitioned once by measured
+     * layer time on the first image; then, with {@code --compare-parallel-wrapper}, the ParallelWrapper comparison on
+     * the same partition, evaluated on {@code test}.
+     */
+    private static Measured images(String model, String name, Supplier<MultiLayerNetwork> net, DataSet images,
+                                   DataSet test, Options o, Progress progress) {
+        int[] partition = partition(net, images.get(0));
+        int batch = o.batch(false);
+        String data = "Fashion-MNIST images";
+        Measured m = run(model, multiLayer(name, net, partition), images.batchBy(batch), images.batchBy(batch * M), data,
+                o, progress);
+        if (!o.compares(model)) {
+            return m;
         }
+        ParallelWrapperComparison.Result r = ParallelWrapperComparison.compare(new ParallelWrapperComparison.Setup(
+                net.get(), partition, images, o.epochs(), batch, test, o.stash()), o.rounds(), progress);
+        ParallelWrapperComparison.report(name, partition, r, data);
+        return new Measured(m.model(), m.description(), m.batch(), m.examples(), m.result(), r);
+    }
+
+    /** Layers per stage of {@link #STAGES} stages balanced by measured layer time on {@code sample}. */
+    static int[] partition(Supplier<MultiLayerNetwork> model, DataSet sample) {
+        try (AsyncPipelineWrapper probe = new AsyncPipelineWrapper.Builder(model.get()).stages(STAGES).profileWith(sample).build()) {
+            return probe.partition();
+        }
+    }
+
+    /** A MultiLayerNetwork cut into {@code partition} (layers per stage). */
+    static Case multiLayer(String name, Supplier<MultiLayerNetwork> model, int[] partition) {
         return new Case(name + ", partition " + Arrays.toString(partition),
                 batches -> {
                     MultiLayerNetwork net = model.get();
@@ -464,7 +571,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** {@value #CSV}, {@value #PLOT_THROUGHPUT} and {@value #PLOT_UTILISATION} for the models measured so far. */
+    /**
+     * {@value #CSV}, {@value #PLOT_THROUGHPUT} and {@value #PLOT_UTILISATION} for the models measured so far, and
+     * {@value #PLOT_PARALLEL_WRAPPER}{@code <model>.png} for each model with a ParallelWrapper comparison.
+     */
     static void writeResults(Path dir, List<Measured> measured) {
         Csv csv = new Csv(csvHeader());
         for (Measured m : measured) {
@@ -496,6 +606,27 @@ public final class PipelineBenchmark implements Callable<Integer> {
         Plots.barPanels(dir.resolve(PLOT_THROUGHPUT), "examples/s (median of rounds)", panels);
         Plots.bars(dir.resolve(PLOT_UTILISATION), "Per-stage utilisation, last round", null, "busy / wall time (%)", runs,
                 stages);
+        for (Measured m : measured) {
+            if (m.comparison() != null) {
+                comparisonPlot(dir.resolve(PLOT_PARALLEL_WRAPPER + m.model() + ".png"), m.model(), m.comparison());
+            }
+        }
+    }
+
+    /** Two panels: median examples/s and median test accuracy per variant (0 for a variant that failed every round). */
+    private static void comparisonPlot(Path png, String model, ParallelWrapperComparison.Result r) {
+        ParallelWrapperComparison.Variant[] variants = ParallelWrapperComparison.Variant.values();
+        List<String> names = Arrays.stream(variants).map(ParallelWrapperComparison.Variant::shortName).toList();
+        double[] rates = new double[variants.length];
+        double[] accuracies = new double[variants.length];
+        for (ParallelWrapperComparison.Variant v : variants) {
+            rates[v.ordinal()] = Double.isNaN(r.rate(v)) ? 0 : r.rate(v);
+            accuracies[v.ordinal()] = Double.isNaN(r.accuracy(v)) ? 0 : r.accuracy(v);
+        }
+        Plots.barPanels(png, "median of rounds (PW n: ParallelWrapper averaging every n)", List.of(
+                new Plots.Panel(model + ": examples/s, " + r.epochs() + (r.epochs() == 1 ? " epoch" : " epochs"), names,
+                        rates),
+                new Plots.Panel(model + ": test accuracy", names, accuracies)));
     }
 
     static String[] csvHeader() {
@@ -505,13 +636,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
             h.add("utilisation_stage_" + k);
         }
         h.add("mean_utilisation");
+        h.addAll(List.of("table", "epochs", "test_accuracy", "param_change", "error"));
         return h.toArray(new String[0]);
     }
 
     /**
      * One row per round and timed fit: the rate, its ratio to plain fit on the micro-batches (the baseline of
      * ASYNC_1F1B) and on the mini-batches (the baseline of GPIPE) of the same round, and for the pipelines the
-     * utilisation of each stage and their mean (fractions of the wall time; empty for plain fit).
+     * utilisation of each stage and their mean (fractions of the wall time; empty for plain fit); table
+     * {@value #TABLE_THROUGHPUT}, one epoch. Then the ParallelWrapper comparison's rows, if any.
      */
     private static void csvRows(Csv csv, Measured m) {
         List<Round> rounds = m.result().rounds();
@@ -527,6 +660,34 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     row.add(pm == null ? null : pm.utilisation(k));
                 }
                 row.add(pm == null ? null : pm.meanUtilisation());
+                row.addAll(Arrays.asList(TABLE_THROUGHPUT, 1, null, null, null));
+                csv.row(row.toArray());
+            }
+        }
+        if (m.comparison() != null) {
+            comparisonRows(csv, m);
+        }
+    }
+
+    /**
+     * Table {@value #TABLE_PARALLEL_WRAPPER}: one row per round and variant: examples/s over all epochs, its ratio to
+     * plain fit of the same round, the epochs, the test accuracy, the relative parameter change and the failure (rate,
+     * ratio, accuracy and change empty then). {@code examples} counts one epoch; {@code batch} is per worker for
+     * ParallelWrapper and the mini-batch for GPIPE; the mini-batch ratio and utilisations are empty.
+     */
+    private static void comparisonRows(Csv csv, Measured m) {
+        ParallelWrapperComparison.Result c = m.comparison();
+        for (int r = 0; r < c.rounds().size(); r++) {
+            ParallelWrapperComparison.Run[] runs = c.rounds().get(r);
+            double plain = runs[ParallelWrapperComparison.Variant.PLAIN.ordinal()].rate();
+            for (ParallelWrapperComparison.Run run : runs) {
+                List<Object> row = new ArrayList<>(List.of(m.model(), m.description(), run.variant().csv,
+                        run.variant().batch(c.batch()), r + 1, c.examplesPerEpoch(), run.rate(), run.rate() / plain));
+                row.add(null);
+                for (int k = 0; k <= STAGES; k++) {
+                    row.add(null);
+                }
+                row.addAll(Arrays.asList(TABLE_PARALLEL_WRAPPER, c.epochs(), run.accuracy(), run.paramChange(), run.error()));
                 csv.row(row.toArray());
             }
         }

@@ -208,7 +208,9 @@ class CliTest {
     @Test
     void pipelineBenchmarkHelpListsEveryOptionWithItsDefault() {
         assertHelp(new PipelineBenchmark(), "--models", "mlp,cnn,transformer", "--examples", "6144 images, 256",
-                "--batch", "64 images, 8", "--rounds", "3", "--hidden", "4", "--stash", "true");
+                "--batch", "64 images, 8", "--rounds", "3", "--hidden", "4", "--stash", "true", "--epochs", "2", "--test",
+                "5000");
+        assertTrue(run(new PipelineBenchmark(), "--help").out().contains("--compare-parallel-wrapper"));
         assertTrue(run(new PipelineBenchmark(), "--help").out().contains("from mlp, cnn, transformer"));
     }
 
@@ -220,6 +222,10 @@ class CliTest {
                 "[mlp, cnn, transformer]");
         assertUsageError(new PipelineBenchmark(), "--rounds", new String[] {"--rounds", "0"});
         assertUsageError(new PipelineBenchmark(), "--examples", new String[] {"--models", "transformer", "--examples", "16"});
+        assertUsageError(new PipelineBenchmark(), "--compare-parallel-wrapper",
+                new String[] {"--models", "transformer", "--compare-parallel-wrapper"}, "mlp", "cnn");
+        assertUsageError(new PipelineBenchmark(), "--epochs", new String[] {"--models", "mlp", "--epochs", "3"},
+                "--compare-parallel-wrapper");
     }
 
     @Test

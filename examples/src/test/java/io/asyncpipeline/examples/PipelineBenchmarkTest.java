@@ -73,6 +73,40 @@ class PipelineBenchmarkTest {
     }
 
     @Test
+    void parallelWrapperComparisonOptions() {
+        PipelineBenchmark.Options off = options();
+        assertFalse(off.compare());
+        assertFalse(off.compares("mlp"));
+        assertEquals(2, off.epochs());
+        assertEquals(5000, off.test());
+        PipelineBenchmark.Options on = options("--models", "transformer,cnn", "--compare-parallel-wrapper", "--epochs", "3",
+                "--test", "10000");
+        assertTrue(on.compares("cnn"));
+        assertFalse(on.compares("transformer"), "the transformer keeps the throughput table only");
+        assertEquals(3, on.epochs());
+        assertEquals(10000, on.test());
+    }
+
+    /** The comparison needs an MLP or a CNN; its options need the comparison; counts in range. Usage errors name the option. */
+    @Test
+    void parallelWrapperComparisonUsageErrors() {
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
+                () -> options("--models", "transformer", "--compare-parallel-wrapper"));
+        assertTrue(e.getMessage().contains("--compare-parallel-wrapper") && e.getMessage().contains("mlp"), e.getMessage());
+        e = assertThrows(CommandLine.ParameterException.class, () -> options("--epochs", "3"));
+        assertTrue(e.getMessage().contains("--epochs") && e.getMessage().contains("--compare-parallel-wrapper"),
+                e.getMessage());
+        e = assertThrows(CommandLine.ParameterException.class, () -> options("--test", "100"));
+        assertTrue(e.getMessage().contains("--test"), e.getMessage());
+        e = assertThrows(CommandLine.ParameterException.class,
+                () -> options("--models", "mlp", "--compare-parallel-wrapper", "--epochs", "0"));
+        assertTrue(e.getMessage().contains("--epochs"), e.getMessage());
+        e = assertThrows(CommandLine.ParameterException.class,
+                () -> options("--models", "mlp", "--compare-parallel-wrapper", "--test", "10001"));
+        assertTrue(e.getMessage().contains("--test") && e.getMessage().contains("10000"), e.getMessage());
+    }
+
+    @Test
     void sequenceBatchesHoldNextTokenTargets() {
         INDArray ids = PipelineBenchmark.tokenIds(10, TINY, 3);
         assertEquals(ids, PipelineBenchmark.tokenIds(10, TINY, 3), "seeded");
@@ -139,21 +173,64 @@ class PipelineBenchmarkTest {
         PipelineBenchmark.writeResults(tmp, List.of(m, t));
         List<String> lines = Files.readAllLines(tmp.resolve(PipelineBenchmark.CSV));
         String d = "mlp,\"MLP 784-1024x4-10, partition [2, 3]\",";
+        String tp = ",throughput,1,,,";
         assertEquals(List.of(
                 "model,description,variant,batch,round,examples,examples_per_s,ratio_to_plain_fit,ratio_to_plain_fit_mini,"
-                        + "utilisation_stage_0,utilisation_stage_1,mean_utilisation",
-                d + "plain,64,1,256,100.0,1.0,0.5,,,",
-                d + "plain-mini,256,1,256,200.0,2.0,1.0,,,",
-                d + "GPIPE,256,1,256,150.0,1.5,0.75,0.75,0.5,0.625",
-                d + "ASYNC_1F1B,64,1,256,250.0,2.5,1.25,0.875,0.625,0.75",
-                d + "plain,64,2,256,80.0,1.0,0.5,,,",
-                d + "plain-mini,256,2,256,160.0,2.0,1.0,,,",
-                d + "GPIPE,256,2,256,120.0,1.5,0.75,0.75,0.5,0.625",
-                d + "ASYNC_1F1B,64,2,256,200.0,2.5,1.25,0.875,0.625,0.75",
-                "transformer,\"Transformer \"\"tiny\"\"\",plain,8,1,32,100.0,1.0,0.5,,,"), lines.subList(0, 10));
+                        + "utilisation_stage_0,utilisation_stage_1,mean_utilisation,table,epochs,test_accuracy,param_change,error",
+                d + "plain,64,1,256,100.0,1.0,0.5,,," + tp,
+                d + "plain-mini,256,1,256,200.0,2.0,1.0,,," + tp,
+                d + "GPIPE,256,1,256,150.0,1.5,0.75,0.75,0.5,0.625" + tp,
+                d + "ASYNC_1F1B,64,1,256,250.0,2.5,1.25,0.875,0.625,0.75" + tp,
+                d + "plain,64,2,256,80.0,1.0,0.5,,," + tp,
+                d + "plain-mini,256,2,256,160.0,2.0,1.0,,," + tp,
+                d + "GPIPE,256,2,256,120.0,1.5,0.75,0.75,0.5,0.625" + tp,
+                d + "ASYNC_1F1B,64,2,256,200.0,2.5,1.25,0.875,0.625,0.75" + tp,
+                "transformer,\"Transformer \"\"tiny\"\"\",plain,8,1,32,100.0,1.0,0.5,,," + tp), lines.subList(0, 10));
         assertEquals(13, lines.size());
         ResultFilesTest.assertPng(tmp.resolve(PipelineBenchmark.PLOT_THROUGHPUT));
         ResultFilesTest.assertPng(tmp.resolve(PipelineBenchmark.PLOT_UTILISATION));
+        assertFalse(Files.exists(tmp.resolve(PipelineBenchmark.PLOT_PARALLEL_WRAPPER + "mlp.png")), "no comparison, no plot");
+    }
+
+    /**
+     * Made-up ParallelWrapper comparison: after the throughput rows, one row per round and variant with the ratio to
+     * the same round's plain fit, the epochs, accuracy, parameter change; a failed variant has its message and empty
+     * numbers. The plot of the model is written.
+     */
+    @Test
+    void comparisonRowsFromMadeUpRuns() throws IOException {
+        PipelineMetrics gpipe = metrics(0.75, 0.5);
+        PipelineMetrics async = metrics(0.875, 0.625);
+        PipelineBenchmark.Result r = new PipelineBenchmark.Result(100, 200, 150, 250, gpipe, async,
+                List.of(new PipelineBenchmark.Round(100, 200, 150, 250, gpipe, async)));
+        ParallelWrapperComparison.Variant[] v = ParallelWrapperComparison.Variant.values();
+        ParallelWrapperComparison.Run[] round = new ParallelWrapperComparison.Run[v.length];
+        for (ParallelWrapperComparison.Variant x : v) {
+            round[x.ordinal()] = new ParallelWrapperComparison.Run(x, 100.0 * (x.ordinal() + 1), 0.5 + x.ordinal() / 16.0,
+                    0.25, null);
+        }
+        round[ParallelWrapperComparison.Variant.PW_SHARED_GRADIENTS.ordinal()] = new ParallelWrapperComparison.Run(
+                ParallelWrapperComparison.Variant.PW_SHARED_GRADIENTS, Double.NaN, Double.NaN, Double.NaN,
+                "IllegalStateException: made up, with a comma");
+        List<ParallelWrapperComparison.Run[]> rounds = new java.util.ArrayList<>();
+        rounds.add(round);
+        ParallelWrapperComparison.Result c = new ParallelWrapperComparison.Result(2, 256, 64, 100, rounds);
+        PipelineBenchmark.writeResults(tmp, List.of(new PipelineBenchmark.Measured("mlp", "MLP", 64, 256, r, c)));
+        List<String> lines = Files.readAllLines(tmp.resolve(PipelineBenchmark.CSV));
+        assertEquals(1 + 4 + v.length, lines.size(), lines.toString());
+        String p = "mlp,MLP,";
+        assertEquals(List.of(
+                p + "plain,64,1,256,100.0,1.0,,,,,parallel-wrapper,2,0.5,0.25,",
+                p + "ParallelWrapper-avg1,64,1,256,200.0,2.0,,,,,parallel-wrapper,2,0.5625,0.25,",
+                p + "ParallelWrapper-avg5,64,1,256,300.0,3.0,,,,,parallel-wrapper,2,0.625,0.25,",
+                p + "ParallelWrapper-shared,64,1,256,,,,,,,parallel-wrapper,2,,,\"IllegalStateException: made up, with a comma\"",
+                p + "GPIPE,256,1,256,500.0,5.0,,,,,parallel-wrapper,2,0.75,0.25,",
+                p + "ASYNC_1F1B,64,1,256,600.0,6.0,,,,,parallel-wrapper,2,0.8125,0.25,"), lines.subList(5, lines.size()));
+        assertEquals(300.0, c.rate(ParallelWrapperComparison.Variant.PW_AVERAGING_5));
+        assertTrue(Double.isNaN(c.rate(ParallelWrapperComparison.Variant.PW_SHARED_GRADIENTS)), "failed in every round");
+        assertEquals("IllegalStateException: made up, with a comma",
+                c.error(ParallelWrapperComparison.Variant.PW_SHARED_GRADIENTS));
+        ResultFilesTest.assertPng(tmp.resolve(PipelineBenchmark.PLOT_PARALLEL_WRAPPER + "mlp.png"));
     }
 
     /** A small MLP run with --out (needs Fashion-MNIST): JSON with the options, four rows, PNGs, stdout as before. */

@@ -1,0 +1,337 @@
+package io.asyncpipeline.examples;
+
+import io.asyncpipeline.AsyncPipelineWrapper;
+import io.asyncpipeline.Schedule;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.parallelism.ParallelWrapper;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Environment;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code PipelineBenchmark --compare-parallel-wrapper}: DL4J's data-parallel {@link ParallelWrapper} side by side with
+ * plain {@code fit} and the two pipeline schedules, on one {@link MultiLayerNetwork}.
+ *
+ * <p>Every variant trains a fresh {@code clone()} of the same initial network for the same epochs; epoch e shows every
+ * variant the same examples in the same order (one seeded permutation per epoch), cut into micro-batches of
+ * {@code batch} (GPIPE: mini-batches of {@link PipelineBenchmark#M} micro-batches, the same examples in the same order).
+ * There is one {@code fit} call per epoch for every variant. Timed is the wall time of those calls, nothing else: the
+ * batches are cut before, the wrappers are built before (ParallelWrapper replicates its worker model inside each
+ * {@code fit}, so that is timed), and each variant first warms up on a throwaway clone. The test accuracy is measured
+ * afterwards, outside the timed part.
+ *
+ * <p>ParallelWrapper runs {@value #WORKERS} workers with a prefetch buffer of {@value #PREFETCH}, in averaging mode
+ * every 1 and every 5 iterations, and with shared gradients. While it fits, ND4J's and BLAS's thread limits are set to
+ * cores / workers, what {@link AsyncPipelineWrapper} does for its stage threads by default. A variant that fails is
+ * reported with its message and the others still run.
+ */
+final class ParallelWrapperComparison {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ParallelWrapperComparison.class);
+
+    static final int WORKERS = 2;
+    static final int PREFETCH = 2;
+    /** Seed of the per-epoch training orders. */
+    static final long ORDER_SEED = 17;
+    static final int EVAL_BATCH = 500;
+
+    /** The variants, in the order they run and print. */
+    enum Variant {
+        PLAIN("plain", "plain `fit`"),
+        PW_AVERAGING_1("ParallelWrapper-avg1", "`ParallelWrapper`, " + WORKERS + " workers, averaging every 1"),
+        PW_AVERAGING_5("ParallelWrapper-avg5", "`ParallelWrapper`, " + WORKERS + " workers, averaging every 5"),
+        PW_SHARED_GRADIENTS("ParallelWrapper-shared", "`ParallelWrapper`, " + WORKERS + " workers, shared gradients"),
+        GPIPE("GPIPE", "GPIPE M=" + PipelineBenchmark.M + ", " + PipelineBenchmark.STAGES + " stages"),
+        ASYNC_1F1B("ASYNC_1F1B", "ASYNC_1F1B, " + PipelineBenchmark.STAGES + " stages");
+
+        /** The name in the CSV's {@code variant} column. */
+        final String csv;
+        /** The name in the printed table. */
+        final String label;
+
+        Variant(String csv, String label) {
+            this.csv = csv;
+            this.label = label;
+        }
+
+        boolean parallelWrapper() {
+            return this == PW_AVERAGING_1 || this == PW_AVERAGING_5 || this == PW_SHARED_GRADIENTS;
+        }
+
+        /** Examples per batch the variant reads: GPIPE's mini-batches hold M micro-batches. */
+        int batch(int microBatch) {
+            return this == GPIPE ? microBatch * PipelineBenchmark.M : microBatch;
+        }
+
+        /** Short name for the plot's axis ("PW n": ParallelWrapper averaging every n iterations). */
+        String shortName() {
+            return switch (this) {
+                case PLAIN -> "fit";
+                case PW_AVERAGING_1 -> "PW 1";
+                case PW_AVERAGING_5 -> "PW 5";
+                case PW_SHARED_GRADIENTS -> "PW shared";
+                case GPIPE -> "GPIPE";
+                case ASYNC_1F1B -> "ASYNC";
+            };
+        }
+    }
+
+    /**
+     * What every variant shares: the initial network (each variant trains a clone), the pipeline partition (layers
+     * per stage), the training examples, epochs, micro-batch size, the test examples and weight stashing for
+     * ASYNC_1F1B.
+     */
+    record Setup(MultiLayerNetwork initial, int[] partition, DataSet train, int epochs, int batch, DataSet test,
+                 boolean stash) {
+    }
+
+    /**
+     * One variant in one round: examples/s over all its epochs, test accuracy, the parameters' relative change from the
+     * initial network (‖θ − θ₀‖ / ‖θ₀‖), or the failure (rate, accuracy and change NaN).
+     */
+    record Run(Variant variant, double rate, double accuracy, double paramChange, String error) {
+
+        boolean failed() {
+            return error != null;
+        }
+    }
+
+    /** Every round's runs, indexed by variant. */
+    record Result(int epochs, long examplesPerEpoch, int batch, int testExamples, List<Run[]> rounds) {
+
+        /** Median examples/s over the rounds the variant did not fail in; NaN if it failed in all. */
+        double rate(Variant v) {
+            return median(v, Run::rate);
+        }
+
+        /** Median test accuracy over the rounds the variant did not fail in; NaN if it failed in all. */
+        double accuracy(Variant v) {
+            return median(v, Run::accuracy);
+        }
+
+        /** The first failure of the variant, or null. */
+        String error(Variant v) {
+            for (Run[] r : rounds) {
+                if (r[v.ordinal()].failed()) {
+                    return r[v.ordinal()].error();
+                }
+            }
+            return null;
+        }
+
+        private double median(Variant v, java.util.function.ToDoubleFunction<Run> value) {
+            double[] ok = rounds.stream().map(r -> r[v.ordinal()]).filter(r -> !r.failed()).mapToDouble(value).toArray();
+            return ok.length == 0 ? Double.NaN : PipelineBenchmark.median(ok);
+        }
+    }
+
+    private ParallelWrapperComparison() {
+    }
+
+    /** {@code rounds} rounds of every variant, one {@code progress} step per variant and round. */
+    static Result compare(Setup s, int rounds, Progress progress) {
+        List<int[]> orders = orders(s.train().numExamples(), s.epochs(), ORDER_SEED);
+        List<Run[]> all = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            Run[] runs = new Run[Variant.values().length];
+            for (Variant v : Variant.values()) {
+                runs[v.ordinal()] = run(v, s, orders);
+                progress.step(1, (long) s.epochs() * s.train().numExamples());
+            }
+            all.add(runs);
+        }
+        return new Result(s.epochs(), s.train().numExamples(), s.batch(), s.test().numExamples(), List.copyOf(all));
+    }
+
+    /** One seeded permutation of {@code 0..n-1} per epoch (Fisher-Yates on one {@link Random}). */
+    static List<int[]> orders(int n, int epochs, long seed) {
+        Random rng = new Random(seed);
+        List<int[]> out = new ArrayList<>();
+        for (int e = 0; e < epochs; e++) {
+            int[] p = new int[n];
+            for (int i = 0; i < n; i++) {
+                p[i] = i;
+            }
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = p[i];
+                p[i] = p[j];
+                p[j] = t;
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    /** The examples of {@code data} in {@code order}, cut into consecutive batches of {@code size} (the last may be smaller). */
+    static List<DataSet> batches(DataSet data, int[] order, int size) {
+        INDArray f = Nd4j.pullRows(data.getFeatures(), 1, order);
+        INDArray l = Nd4j.pullRows(data.getLabels(), 1, order);
+        return new DataSet(f, l).batchBy(size);
+    }
+
+    /** Trains a clone of the initial network with {@code v}; a failure becomes a {@link Run} with its message. */
+    static Run run(Variant v, Setup s, List<int[]> orders) {
+        int size = v.batch(s.batch());
+        try {
+            try (Fitter warm = fitter(v, s.initial().clone(), s)) {
+                List<DataSet> first = batches(s.train(), orders.get(0), size);
+                warm.fit(first.subList(0, Math.min(first.size(), v.parallelWrapper() ? 2 * WORKERS : 2)));
+            }
+            MultiLayerNetwork net = s.initial().clone();
+            long nanos = 0;
+            long examples = 0;
+            try (Fitter fitter = fitter(v, net, s)) {
+                for (int[] order : orders) {
+                    List<DataSet> epoch = batches(s.train(), order, size);
+                    long t0 = System.nanoTime();
+                    fitter.fit(epoch);
+                    nanos += System.nanoTime() - t0;
+                    examples += order.length;
+                }
+            }
+            double accuracy = net.evaluate(new ListDataSetIterator<>(s.test().batchBy(EVAL_BATCH), 1)).accuracy();
+            return new Run(v, examples / (nanos / 1e9), accuracy, relativeChange(s.initial().params(), net.params()), null);
+        } catch (RuntimeException | LinkageError e) {
+            LOG.error("{} failed", v.label, e);
+            String message = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            return new Run(v, Double.NaN, Double.NaN, Double.NaN, message.lines().findFirst().orElse(message));
+        }
+    }
+
+    /** ‖after − before‖ / ‖before‖. */
+    static double relativeChange(INDArray before, INDArray after) {
+        return after.sub(before).norm2Number().doubleValue() / before.norm2Number().doubleValue();
+    }
+
+    /** One variant's {@code fit} over a list of batches, on one network, until closed. */
+    interface Fitter extends AutoCloseable {
+        void fit(List<DataSet> batches);
+
+        @Override
+        void close();
+    }
+
+    private static Fitter fitter(Variant v, MultiLayerNetwork net, Setup s) {
+        return switch (v) {
+            case PLAIN -> new Fitter() {
+                @Override
+                public void fit(List<DataSet> batches) {
+                    int cores = Runtime.getRuntime().availableProcessors();
+                    Nd4j.getEnvironment().setMaxThreads(cores);         // as the throughput table's plain fit
+                    Nd4j.getEnvironment().setMaxMasterThreads(cores);
+                    net.fit(new ListDataSetIterator<>(batches, 1));
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            case PW_AVERAGING_1, PW_AVERAGING_5, PW_SHARED_GRADIENTS -> parallelWrapper(v, net);
+            case GPIPE, ASYNC_1F1B -> {
+                AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(s.partition())
+                        .schedule(v == Variant.GPIPE ? Schedule.GPIPE : Schedule.ASYNC_1F1B)
+                        .microBatches(PipelineBenchmark.M).weightStashing(s.stash()).build();
+                yield new Fitter() {
+                    @Override
+                    public void fit(List<DataSet> batches) {
+                        w.fit(new ListDataSetIterator<>(batches, 1));
+                    }
+
+                    @Override
+                    public void close() {
+                        w.close();
+                    }
+                };
+            }
+        };
+    }
+
+    /** A ParallelWrapper of {@value #WORKERS} workers around {@code net} in the variant's mode. */
+    private static Fitter parallelWrapper(Variant v, MultiLayerNetwork net) {
+        ParallelWrapper.Builder<MultiLayerNetwork> b = new ParallelWrapper.Builder<>(net);
+        b.workers(WORKERS).prefetchBuffer(PREFETCH).reportScoreAfterAveraging(false);
+        switch (v) {
+            case PW_AVERAGING_1 -> b.trainingMode(ParallelWrapper.TrainingMode.AVERAGING).averagingFrequency(1);
+            case PW_AVERAGING_5 -> b.trainingMode(ParallelWrapper.TrainingMode.AVERAGING).averagingFrequency(5);
+            case PW_SHARED_GRADIENTS -> b.trainingMode(ParallelWrapper.TrainingMode.SHARED_GRADIENTS);
+            default -> throw new IllegalArgumentException(v.name());
+        }
+        ParallelWrapper pw = b.build();
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / WORKERS);
+        return new Fitter() {
+            @Override
+            public void fit(List<DataSet> batches) {
+                Environment env = Nd4j.getEnvironment();
+                int max = env.maxThreads();
+                int master = env.maxMasterThreads();
+                int blas = blasThreads();
+                env.setMaxThreads(threads);
+                env.setMaxMasterThreads(threads);
+                setBlasThreads(threads);
+                try {
+                    pw.fit(new ListDataSetIterator<>(batches, 1));
+                } finally {
+                    env.setMaxThreads(max);
+                    env.setMaxMasterThreads(master);
+                    if (blas > 0) {
+                        setBlasThreads(blas);
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                pw.shutdown();
+            }
+        };
+    }
+
+    private static int blasThreads() {
+        try {
+            return Nd4j.factory().blas().getMaxThreads();
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return 0;
+        }
+    }
+
+    private static void setBlasThreads(int n) {
+        try {
+            Nd4j.factory().blas().setMaxThreads(n);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            // a backend without a settable BLAS pool
+        }
+    }
+
+    /** The Markdown table of one model's comparison, on standard output. */
+    static void report(String name, int[] partition, Result r, String data) {
+        System.out.printf("%n### %s: ParallelWrapper side by side%n%n", name);
+        System.out.printf("%d %s x %d epoch%s (every variant: same examples in the same order per epoch), micro-batch %d;"
+                        + " %d stages %s for the pipelines; test accuracy on %d test images after the last epoch;"
+                        + " median of %d rounds%n%n", r.examplesPerEpoch(), data, r.epochs(), r.epochs() == 1 ? "" : "s",
+                r.batch(),
+                PipelineBenchmark.STAGES, Arrays.toString(partition), r.testExamples(), r.rounds().size());
+        System.out.println("| variant | batch | examples/s | ratio to plain `fit` | test accuracy |");
+        System.out.println("|---|---|---|---|---|");
+        double plain = r.rate(Variant.PLAIN);
+        for (Variant v : Variant.values()) {
+            String batch = v.parallelWrapper() ? r.batch() + " per worker" : String.valueOf(v.batch(r.batch()));
+            String error = r.error(v);
+            if (Double.isNaN(r.rate(v))) {
+                System.out.printf("| %s | %s | failed: %s | | |%n", v.label, batch, error);
+                continue;
+            }
+            System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.2f | %.4f%s |%n", v.label, batch, r.rate(v),
+                    r.rate(v) / plain, r.accuracy(v), error == null ? "" : " (failed in a round: " + error + ")");
+        }
+    }
+}
