@@ -6,9 +6,10 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Limits ND4J's intra-op threads while stage threads run, and restores them afterwards. With P busy
  * stage threads on few cores, ND4J's default of one thread per core per op oversubscribes the CPU.
- * Sets libnd4j's thread limit and the BLAS library's thread count (both process-wide).
+ * Sets libnd4j's thread limit and the BLAS library's thread count (both process-wide). Also used by the examples
+ * to give DL4J's ParallelWrapper workers the same limit as pipeline stages.
  */
-final class ThreadSettings {
+public final class ThreadSettings {
 
     private final int savedMax;
     private final int savedMaster;
@@ -23,7 +24,7 @@ final class ThreadSettings {
     }
 
     /** Sets ND4J's thread limits to {@code perStage}; 0 leaves them unchanged. */
-    static ThreadSettings apply(int perStage) {
+    public static ThreadSettings apply(int perStage) {
         if (perStage <= 0) {
             return new ThreadSettings(0, 0, 0, false);
         }
@@ -35,7 +36,8 @@ final class ThreadSettings {
         return saved;
     }
 
-    void restore() {
+    /** Puts back the limits {@link #apply} replaced. */
+    public void restore() {
         if (changed) {
             Environment env = Nd4j.getEnvironment();
             env.setMaxThreads(savedMax);

@@ -2,6 +2,7 @@ package io.asyncpipeline.examples;
 
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
+import io.asyncpipeline.runtime.ThreadSettings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,7 +13,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Environment;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -271,21 +271,11 @@ final class ParallelWrapperComparison {
         return new Fitter() {
             @Override
             public void fit(List<DataSet> batches) {
-                Environment env = Nd4j.getEnvironment();
-                int max = env.maxThreads();
-                int master = env.maxMasterThreads();
-                int blas = blasThreads();
-                env.setMaxThreads(threads);
-                env.setMaxMasterThreads(threads);
-                setBlasThreads(threads);
+                ThreadSettings limits = ThreadSettings.apply(threads);   // the limit pipeline stages get
                 try {
                     pw.fit(new ListDataSetIterator<>(batches, 1));
                 } finally {
-                    env.setMaxThreads(max);
-                    env.setMaxMasterThreads(master);
-                    if (blas > 0) {
-                        setBlasThreads(blas);
-                    }
+                    limits.restore();
                 }
             }
 
@@ -294,22 +284,6 @@ final class ParallelWrapperComparison {
                 pw.shutdown();
             }
         };
-    }
-
-    private static int blasThreads() {
-        try {
-            return Nd4j.factory().blas().getMaxThreads();
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
-            return 0;
-        }
-    }
-
-    private static void setBlasThreads(int n) {
-        try {
-            Nd4j.factory().blas().setMaxThreads(n);
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
-            // a backend without a settable BLAS pool
-        }
     }
 
     /** The Markdown table of one model's comparison, on standard output. */

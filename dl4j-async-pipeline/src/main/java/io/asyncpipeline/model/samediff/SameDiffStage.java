@@ -165,7 +165,7 @@ public final class SameDiffStage implements StageComputation {
             }
             String v = e.getKey();
             INDArray acc = accumulators.get(v);
-            if (acc == null || !java.util.Arrays.equals(acc.shape(), pg.shape()) || acc.dataType() != pg.dataType()) {
+            if (acc == null) {                  // a variable's gradient keeps its shape: made once, reused
                 acc = Nd4j.createUninitialized(pg.dataType(), pg.shape(), pg.ordering());
                 accumulators.put(v, acc);
                 scratch.put(v, acc.ulike());
