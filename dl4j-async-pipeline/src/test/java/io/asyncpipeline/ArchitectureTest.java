@@ -48,16 +48,18 @@ class ArchitectureTest {
                 .layer("Partition").definedBy("io.asyncpipeline.partition..")
                 .layer("Updater").definedBy("io.asyncpipeline.updater..")
                 .layer("Transformer").definedBy("io.asyncpipeline.transformer..")
-                .whereLayer("Facade").mayNotBeAccessedByAnyLayer()
+                .layer("Tuning").definedBy("io.asyncpipeline.arbiter..")
+                .whereLayer("Facade").mayOnlyBeAccessedByLayers("Tuning")
                 .whereLayer("Model").mayOnlyBeAccessedByLayers("Facade", "Transformer")
                 .whereLayer("Runtime").mayOnlyBeAccessedByLayers("Facade", "Model")
                 .whereLayer("Stage").mayOnlyBeAccessedByLayers("Runtime", "Model")
                 .whereLayer("Transport").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
                 .whereLayer("Schedule").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
-                .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Facade", "Runtime", "Stage")
+                .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Facade", "Runtime", "Stage", "Tuning")
                 .whereLayer("Partition").mayOnlyBeAccessedByLayers("Model")
-                .whereLayer("Updater").mayOnlyBeAccessedByLayers("Model", "Transformer")
-                .whereLayer("Transformer").mayNotBeAccessedByAnyLayer();
+                .whereLayer("Updater").mayOnlyBeAccessedByLayers("Model", "Transformer", "Tuning")
+                .whereLayer("Transformer").mayOnlyBeAccessedByLayers("Tuning")
+                .whereLayer("Tuning").mayNotBeAccessedByAnyLayer();
     }
 
     @Test
@@ -92,6 +94,20 @@ class ArchitectureTest {
                         "io.asyncpipeline.model.graph..", "io.asyncpipeline.model.samediff..")
                 .because("the shared parts are the base the model types build on, not the other way round")
                 .check(library);
+    }
+
+    /** Arbiter is an optional dependency: only the tuning package may touch it, so the rest runs without it. */
+    static ArchRule arbiterStaysInItsPackage() {
+        return noClasses().that().resideOutsideOfPackage("io.asyncpipeline.arbiter..")
+                .should().dependOnClassesThat().resideInAPackage("org.deeplearning4j.arbiter..");
+    }
+
+    @Test
+    void onlyTheTuningPackageUsesArbiter() {
+        arbiterStaysInItsPackage().check(library);
+        // not vacuous: the tuning package does use Arbiter, and the rule sees it when applied there
+        assertThrows(AssertionError.class, () -> noClasses().should().dependOnClassesThat()
+                .resideInAPackage("org.deeplearning4j.arbiter..").check(library));
     }
 
     @Test
