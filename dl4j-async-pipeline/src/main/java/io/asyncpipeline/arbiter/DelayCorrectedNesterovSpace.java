@@ -27,7 +27,7 @@ import java.util.Objects;
  *         .build();
  * }</pre>
  *
- * {@link #build} checks the values the spaces can take against the updater's rules (see
+ * {@link Builder#build()} checks the values the spaces can take against the updater's rules (see
  * {@link DiscountedNadamSpace}).
  */
 public final class DelayCorrectedNesterovSpace extends BaseUpdaterSpace {

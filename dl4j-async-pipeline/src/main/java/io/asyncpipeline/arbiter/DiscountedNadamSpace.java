@@ -26,7 +26,7 @@ import java.util.Objects;
  *         .build();
  * }</pre>
  *
- * {@link #build} checks the values the spaces can take (a fixed value, or a range read at 21 points including its
+ * {@link Builder#build()} checks the values the spaces can take (a fixed value, or a range read at 21 points including its
  * ends) against the updater's own rules, so {@code beta1(1.0)} or a range reaching 1 fails before the search starts.
  */
 public final class DiscountedNadamSpace extends BaseUpdaterSpace {

@@ -15,7 +15,8 @@ import java.util.Objects;
  * micro-batches, the delay-aware momentum's γ_0 and the PipeMare learning-rate horizon (method.md §5). Each is a
  * fixed value, a space (for example {@code new DiscreteParameterSpace<>(Schedule.ASYNC_1F1B, Schedule.GPIPE)},
  * {@code new IntegerParameterSpace(2, 8)}, {@code new BooleanSpace()}), or unset for the wrapper's default.
- * {@link #build} checks the values the spaces can take (stages at least 2, 0 <= γ_0 < 0.99, horizon at least 1).
+ * {@link Builder#build()} checks the values the spaces can take (stages at least 2, 0 &lt;= γ_0 &lt; 0.99, horizon at
+ * least 1).
  */
 public final class PipelineSpace extends AbstractParameterSpace<PipelineConfig> {
 

@@ -56,6 +56,30 @@ final class Plots {
     }
 
     /**
+     * A heat map of {@code values[y][x]} over the labelled grid (NaN cells, such as failed runs, are left empty), each
+     * cell showing its value to {@code decimals} places.
+     */
+    static void heatMap(Path png, String title, String xTitle, String yTitle, List<String> xLabels, List<String> yLabels,
+                        double[][] values, int decimals) {
+        org.knowm.xchart.HeatMapChart chart = new org.knowm.xchart.HeatMapChartBuilder().width(WIDTH).height(HEIGHT)
+                .title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        chart.getStyler().setShowValue(true).setHeatMapValueDecimalPattern("0." + "0".repeat(Math.max(1, decimals)));
+        List<Number[]> cells = new java.util.ArrayList<>();
+        for (int y = 0; y < yLabels.size(); y++) {
+            for (int x = 0; x < xLabels.size(); x++) {
+                if (!Double.isNaN(values[y][x])) {
+                    cells.add(new Number[]{x, y, values[y][x]});
+                }
+            }
+        }
+        if (cells.isEmpty()) {
+            return;
+        }
+        chart.addSeries("validation loss", xLabels, yLabels, cells);
+        save(chart, png);
+    }
+
+    /**
      * A grouped bar chart on a linear axis from 0: one group per category, one bar per series ({@code series} maps a
      * name to one value per category, in order).
      */
