@@ -117,22 +117,22 @@ public final class TuneDelayCorrection implements Callable<Integer> {
             + " (DelayCorrectedNesterov). Default: nadam,nesterov")
     List<String> updaters = UPDATERS;
 
-    @Option(names = "--nadam-lr", paramLabel = "MIN:MAX", description = "DiscountedNadam learning rates (log scale)."
+    @Option(names = "--nadam-lr", paramLabel = "<min:max>", description = "DiscountedNadam learning rates (log scale)."
             + " Default: ${DEFAULT-VALUE}")
     String nadamLr = "3e-4:3e-3";
 
-    @Option(names = "--nesterov-lr", paramLabel = "MIN:MAX", description = "DelayCorrectedNesterov learning rates (log"
+    @Option(names = "--nesterov-lr", paramLabel = "<min:max>", description = "DelayCorrectedNesterov learning rates (log"
             + " scale). Default: ${DEFAULT-VALUE}")
     String nesterovLr = "0.03:0.3";
 
-    @Option(names = "--momentum", paramLabel = "MIN:MAX", description = "β1 / γ (linear). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--momentum", paramLabel = "<min:max>", description = "β1 / γ (linear). Default: ${DEFAULT-VALUE}")
     String momentum = "0.9:0.99";
 
-    @Option(names = "--decay", paramLabel = "MIN:MAX", description = "DiscountedNadam's momentum decay ψ (log scale)."
+    @Option(names = "--decay", paramLabel = "<min:max>", description = "DiscountedNadam's momentum decay ψ (log scale)."
             + " Default: ${DEFAULT-VALUE}")
     String decay = "0.004:0.4";
 
-    @Option(names = "--discount", paramLabel = "MIN:MAX", description = "DelayCorrectedNesterov's discount δ (log scale)."
+    @Option(names = "--discount", paramLabel = "<min:max>", description = "DelayCorrectedNesterov's discount δ (log scale)."
             + " Default: ${DEFAULT-VALUE}")
     String discount = "0.01:0.3";
 
