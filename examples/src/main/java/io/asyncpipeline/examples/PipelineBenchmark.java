@@ -65,8 +65,10 @@ import picocli.CommandLine.Spec;
  * × 4, plus compared models × rounds × 6). {@code --out DIR} writes {@value #CSV} (one row per timed fit),
  * {@value #JSON} (the configuration), and PNG bars of the median throughput per model ({@value #PLOT_THROUGHPUT}), of
  * the last round's per-stage utilisation ({@value #PLOT_UTILISATION}) and, with the comparison, of its throughput and
- * accuracy per model ({@code benchmark-parallel-wrapper-<model>.png}). {@code --help} lists the options; exit codes as
- * in {@link Cli}.
+ * accuracy per model ({@code benchmark-parallel-wrapper-<model>.png}); its pipelines then record their timelines
+ * (two clock reads per channel hand-off) and the last round's are written as Chrome traces
+ * ({@code trace-<model>-gpipe.json}, {@code trace-<model>-async.json}). {@code --help} lists the options; exit codes
+ * as in {@link Cli}.
  */
 @Command(name = "PipelineBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of plain fit, GPIPE (M = 4) and ASYNC_1F1B on 2 stages: MLP and CNN on Fashion-MNIST,"
@@ -132,7 +134,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per timed fit), " + JSON
             + " (the configuration) and PNG bar charts of throughput and utilisation (and of the ParallelWrapper"
-            + " comparison's throughput and accuracy) into DIR, created if missing. Default: none")
+            + " comparison's throughput and accuracy), and the last round's pipeline timelines as Chrome traces"
+            + " (trace-<model>-gpipe.json, trace-<model>-async.json) into DIR, created if missing. Default: none")
     Path out;
 
     @Spec
@@ -163,7 +166,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * {@code compare} is {@code --compare-parallel-wrapper}, with its {@code epochs} and {@code test} images.
      */
     record Options(Integer examples, Integer batch, int rounds, List<String> models, int hidden, boolean stash,
-                   boolean compare, int epochs, int test) {
+                   boolean compare, int epochs, int test, boolean trace) {
 
         /** Whether the ParallelWrapper comparison runs for {@code model}. */
         boolean compares(String model) {
@@ -212,7 +215,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
         Options o = new Options(examples, batch, Cli.positive(spec, "--rounds", rounds), List.copyOf(names),
                 Cli.positive(spec, "--hidden", hidden), stash, compareParallelWrapper, Cli.positive(spec, "--epochs", epochs),
-                Cli.positive(spec, "--test", test));
+                Cli.positive(spec, "--test", test), out != null);
         for (String m : names) {
             boolean seq = m.equals("transformer");
             if (o.batch(seq) < 1 || o.examples(seq) < o.batch(seq) * M) {
@@ -354,14 +357,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 }
             }
             System.out.println("\nresults written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", "
-                    + PLOT_THROUGHPUT + ", " + PLOT_UTILISATION + comparisonPlots);
+                    + PLOT_THROUGHPUT + ", " + PLOT_UTILISATION + comparisonPlots + ", trace-<model>-<gpipe|async>.json");
         }
         return Cli.OK;
     }
 
     private static Measured run(String model, Case c, List<DataSet> micro, List<DataSet> mini, String data, Options o,
                                 Progress progress) {
-        Result r = measure(c, micro, mini, o.rounds(), o.stash(), progress);
+        Result r = measure(c, micro, mini, o.rounds(), o.stash(), o.trace(), progress);
         report(c.name(), r, micro, mini, data);
         return new Measured(model, c.name(), micro.get(0).numExamples(), examples(micro), r);
     }
@@ -464,11 +467,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * fresh model after a warm-up on (up to) two batches.
      */
     static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash) {
-        return measure(c, micro, mini, rounds, stash, Progress.none());
+        return measure(c, micro, mini, rounds, stash, false, Progress.none());
     }
 
-    /** As above, one {@code progress} step per timed fit. */
-    static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash, Progress progress) {
+    /**
+     * As above, one {@code progress} step per timed fit; with {@code trace} the pipelines record their timelines
+     * (two clock reads per channel hand-off), which the last round's metrics then hold.
+     */
+    static Result measure(Case c, List<DataSet> micro, List<DataSet> mini, int rounds, boolean stash, boolean trace,
+                          Progress progress) {
         double[][] rates = new double[4][rounds];
         PipelineMetrics gpipe = null;
         PipelineMetrics async = null;
@@ -479,10 +486,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             progress.step(1, examples);
             rates[1][r] = c.plainRate().applyAsDouble(mini);
             progress.step(1, examples);
-            gpipe = pipelined(c.pipeline().get(), Schedule.GPIPE, mini, stash);
+            gpipe = pipelined(c.pipeline().get().recordTimeline(trace), Schedule.GPIPE, mini, stash);
             rates[2][r] = gpipe.throughput();
             progress.step(1, examples);
-            async = pipelined(c.pipeline().get(), Schedule.ASYNC_1F1B, micro, stash);
+            async = pipelined(c.pipeline().get().recordTimeline(trace), Schedule.ASYNC_1F1B, micro, stash);
             rates[3][r] = async.throughput();
             progress.step(1, examples);
             all.add(new Round(rates[0][r], rates[1][r], rates[2][r], rates[3][r], gpipe, async));
@@ -575,7 +582,30 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * {@value #CSV}, {@value #PLOT_THROUGHPUT} and {@value #PLOT_UTILISATION} for the models measured so far, and
      * {@value #PLOT_PARALLEL_WRAPPER}{@code <model>.png} for each model with a ParallelWrapper comparison.
      */
+    /** The file of one case's Chrome trace: {@code trace-<model>-<gpipe|async>.json}. */
+    static String traceFile(String model, String schedule) {
+        return "trace-" + model + "-" + schedule + ".json";
+    }
+
+    /** The last round's timelines of {@code m}'s two pipelines as Chrome traces, when they were recorded. */
+    static void writeTraces(Path dir, Measured m) {
+        Result r = m.result();
+        for (String s : List.of("gpipe", "async")) {
+            PipelineMetrics pm = s.equals("gpipe") ? r.gpipeMetrics() : r.asyncMetrics();
+            if (pm != null && pm.timeline().recorded()) {
+                try {
+                    pm.timeline().writeChromeTrace(dir.resolve(traceFile(m.model(), s)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + dir.resolve(traceFile(m.model(), s)), e);
+                }
+            }
+        }
+    }
+
     static void writeResults(Path dir, List<Measured> measured) {
+        for (Measured m : measured) {
+            writeTraces(dir, m);
+        }
         Csv csv = new Csv(csvHeader());
         for (Measured m : measured) {
             csvRows(csv, m);

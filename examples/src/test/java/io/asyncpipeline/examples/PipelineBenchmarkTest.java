@@ -254,5 +254,16 @@ class PipelineBenchmarkTest {
         assertEquals(16, json.get("resolved").get("mlp").get("batch").asInt());
         ResultFilesTest.assertPng(dir.resolve(PipelineBenchmark.PLOT_THROUGHPUT));
         ResultFilesTest.assertPng(dir.resolve(PipelineBenchmark.PLOT_UTILISATION));
+        for (String schedule : List.of("gpipe", "async")) {
+            JsonNode trace = new ObjectMapper().readTree(dir.resolve(PipelineBenchmark.traceFile("mlp", schedule)).toFile());
+            long forwards = 0;
+            for (JsonNode e : trace.get("traceEvents")) {
+                if ("forward".equals(e.path("cat").asText())) {
+                    forwards++;
+                }
+            }
+            // 256 examples in micro-batches of 16 on 2 stages: 16 forwards per stage (GPIPE: 4 mini-batches x M 4)
+            assertEquals(2 * 16, forwards, schedule + ": one forward span per micro-batch per stage");
+        }
     }
 }
