@@ -126,10 +126,31 @@ public final class DelayCorrectedNesterovSpace extends BaseUpdaterSpace {
     /** Reads {@link #toJson()}. */
     public static DelayCorrectedNesterovSpace fromJson(String json) {
         try {
-            return JsonMapper.getMapper().readValue(json, DelayCorrectedNesterovSpace.class);
+            return JsonMapper.getMapper().readValue(json, DelayCorrectedNesterovSpace.class).validated();
         } catch (IOException e) {
             throw new IllegalArgumentException("not a DelayCorrectedNesterovSpace: " + e.getMessage(), e);
         }
+    }
+
+    /** This space through its builder's checks (JSON bypasses them). */
+    private DelayCorrectedNesterovSpace validated() {
+        Builder b = builder();
+        if (learningRate != null) {
+            b.learningRate(learningRate);
+        }
+        if (learningRateSchedule != null) {
+            b.learningRateSchedule(learningRateSchedule);
+        }
+        if (momentum != null) {
+            b.momentum(momentum);
+        }
+        if (momentumSchedule != null) {
+            b.momentumSchedule(momentumSchedule);
+        }
+        if (discount != null) {
+            b.discount(discount);
+        }
+        return b.build();
     }
 
     @Override

@@ -135,10 +135,34 @@ public final class DiscountedNadamSpace extends BaseUpdaterSpace {
     /** Reads {@link #toJson()}. */
     public static DiscountedNadamSpace fromJson(String json) {
         try {
-            return JsonMapper.getMapper().readValue(json, DiscountedNadamSpace.class);
+            return JsonMapper.getMapper().readValue(json, DiscountedNadamSpace.class).validated();
         } catch (IOException e) {
             throw new IllegalArgumentException("not a DiscountedNadamSpace: " + e.getMessage(), e);
         }
+    }
+
+    /** This space through its builder's checks (JSON bypasses them). */
+    private DiscountedNadamSpace validated() {
+        Builder b = builder();
+        if (learningRate != null) {
+            b.learningRate(learningRate);
+        }
+        if (learningRateSchedule != null) {
+            b.learningRateSchedule(learningRateSchedule);
+        }
+        if (beta1 != null) {
+            b.beta1(beta1);
+        }
+        if (beta2 != null) {
+            b.beta2(beta2);
+        }
+        if (epsilon != null) {
+            b.epsilon(epsilon);
+        }
+        if (momentumDecay != null) {
+            b.momentumDecay(momentumDecay);
+        }
+        return b.build();
     }
 
     @Override

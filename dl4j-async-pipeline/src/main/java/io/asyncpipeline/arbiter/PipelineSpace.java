@@ -149,10 +149,34 @@ public final class PipelineSpace extends AbstractParameterSpace<PipelineConfig> 
     /** Reads {@link #toJson()}. */
     public static PipelineSpace fromJson(String json) {
         try {
-            return JsonMapper.getMapper().readValue(json, PipelineSpace.class);
+            return JsonMapper.getMapper().readValue(json, PipelineSpace.class).validated();
         } catch (IOException e) {
             throw new IllegalArgumentException("not a PipelineSpace: " + e.getMessage(), e);
         }
+    }
+
+    /** This space through its builder's checks (JSON bypasses them). */
+    private PipelineSpace validated() {
+        Builder b = builder();
+        if (schedule != null) {
+            b.schedule(schedule);
+        }
+        if (stages != null) {
+            b.stages(stages);
+        }
+        if (weightStashing != null) {
+            b.weightStashing(weightStashing);
+        }
+        if (microBatches != null) {
+            b.microBatches(microBatches);
+        }
+        if (delayAwareMomentum != null) {
+            b.delayAwareMomentum(delayAwareMomentum);
+        }
+        if (pipeMareLearningRate != null) {
+            b.pipeMareLearningRate(pipeMareLearningRate);
+        }
+        return b.build();
     }
 
     @Override

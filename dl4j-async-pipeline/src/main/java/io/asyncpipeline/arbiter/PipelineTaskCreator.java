@@ -130,10 +130,14 @@ public final class PipelineTaskCreator implements TaskCreator {
         Objects.requireNonNull(scoreFunction, "scoreFunction");
         long t0 = System.nanoTime();
         PipelineCandidate c = candidate(candidate);
-        try (Run r = train(c, dataSource(dataSource, dataSourceProperties).trainData(), step -> { })) {
+        try (NativeMemoryGuard guard = guardMemory ? NativeMemoryGuard.open() : null;
+             Run r = train(c, dataSource(dataSource, dataSourceProperties).trainData(), step -> { })) {
             double score = scoreFunction.score(r.model, dataSource, dataSourceProperties);
             String failure = Double.isFinite(score) ? null : "diverged: score " + score;
             return new Trial(-1, c, failure == null ? score : null, failure, r.summary, (System.nanoTime() - t0) / 1e9);
+        } catch (RuntimeException | AssertionError | OutOfMemoryError e) {
+            LOG.info("the candidate failed: {}", reason(e));
+            return new Trial(-1, c, null, reason(e), null, (System.nanoTime() - t0) / 1e9);
         }
     }
 
@@ -159,13 +163,18 @@ public final class PipelineTaskCreator implements TaskCreator {
         Object model = null;
         try (NativeMemoryGuard guard = guardMemory ? NativeMemoryGuard.open() : null) {
             c = candidate(candidate.getValue());
+            Object[] trained = new Object[1];
             try (Run r = train(c, trainData.get(), step -> {
-                if (reportEvery > 0 && step % reportEvery == 0) {
-                    for (StatusListener l : listeners == null ? List.<StatusListener>of() : listeners) {
-                        l.onCandidateIteration(info, null, step);
+                if (reportEvery > 0 && step % reportEvery == 0 && listeners != null) {
+                    for (StatusListener l : listeners) {
+                        try {
+                            l.onCandidateIteration(info, trained[0], step);
+                        } catch (RuntimeException e) {
+                            LOG.warn("status listener {} failed on candidate {} at step {}", l, index, step, e);
+                        }
                     }
                 }
-            })) {
+            }, m -> trained[0] = m)) {
                 run = r;
                 model = r.model;
                 double s = scorer.score(r.model);
@@ -175,8 +184,8 @@ public final class PipelineTaskCreator implements TaskCreator {
         } catch (Throwable e) {
             failure = reason(e);
             stackTrace = stackTrace(e);
-            if (e instanceof Error err && !(e instanceof AssertionError) && !(e instanceof OutOfMemoryError)) {
-                LOG.warn("candidate {} failed: {}", index, failure, err);
+            if (e instanceof Error) {
+                LOG.warn("candidate {} failed: {}", index, failure, e);
             } else {
                 LOG.info("candidate {} failed: {}", index, failure);
             }
@@ -195,7 +204,8 @@ public final class PipelineTaskCreator implements TaskCreator {
                 try {
                     result.setResultReference(saver.saveModel(result, model));
                 } catch (Exception e) {
-                    LOG.warn("candidate {}: the result saver failed: {}", index, e.toString());
+                    LOG.warn("candidate {}: the result saver {} failed ({}); Arbiter's FileModelSaver cannot save"
+                            + " PipelineCandidates or SameDiff models: use PipelineModelSaver", index, saver, e.toString());
                 }
             }
         }
@@ -241,6 +251,12 @@ public final class PipelineTaskCreator implements TaskCreator {
     }
 
     private Run train(PipelineCandidate c, Object data, java.util.function.IntConsumer onStep) {
+        return train(c, data, onStep, m -> { });
+    }
+
+    /** Builds, wraps and trains {@code c}; {@code built} hears the model before training starts. */
+    private Run train(PipelineCandidate c, Object data, java.util.function.IntConsumer onStep,
+                      java.util.function.Consumer<Object> built) {
         AsyncPipelineWrapper.Builder b;
         Object model;
         PipelineConfig p = c.pipeline();
@@ -280,7 +296,13 @@ public final class PipelineTaskCreator implements TaskCreator {
             b.seed(seed);
         }
         b.singleThreadedReplay(replay);
+        built.accept(model);
         AsyncPipelineWrapper w = b.build();
+        int[] handedOut = new int[1];
+        java.util.function.IntConsumer counting = step -> {
+            handedOut[0] = step;
+            onStep.accept(step);
+        };
         try {
             if (data instanceof MultiDataSetIterator || data instanceof MultiDataSetIteratorFactory) {
                 MultiDataSetIterator it = ScoreUtil.getMultiIterator(data);
@@ -288,11 +310,11 @@ public final class PipelineTaskCreator implements TaskCreator {
                     throw new IllegalArgumentException("a MultiLayerNetwork trains on a DataSetIterator, the data"
                             + " source gave a MultiDataSetIterator");
                 }
-                w.fit(StepBudget.of(it, steps, onStep));
+                w.fit(StepBudget.of(it, steps, counting));
             } else {
-                w.fit(StepBudget.of(ScoreUtil.getIterator(data), steps, onStep));
+                w.fit(StepBudget.of(ScoreUtil.getIterator(data), steps, counting));
             }
-            return new Run(model, RunSummary.of(w.metrics().microBatches(), w.metrics(), w.partition()), w);
+            return new Run(model, RunSummary.of(handedOut[0], w.metrics(), w.partition()), w);
         } catch (RuntimeException | Error e) {
             w.close();
             throw e;
@@ -350,7 +372,10 @@ public final class PipelineTaskCreator implements TaskCreator {
         private Builder() {
         }
 
-        /** Batches each candidate trains on, at least 1; 0 (the default) is one pass over the training data. */
+        /**
+         * Batches each candidate trains on (the data source's iterator starts again if it runs out first); 0, the
+         * default, is one pass over the training data.
+         */
         public Builder stepsPerCandidate(int steps) {
             if (steps < 0) {
                 throw new IllegalArgumentException("stepsPerCandidate must be at least 0 (0: one pass), got " + steps);

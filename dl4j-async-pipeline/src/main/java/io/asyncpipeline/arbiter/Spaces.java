@@ -66,8 +66,9 @@ final class Spaces {
 
     /**
      * Values {@code space} can take, for checks before a search starts: the fixed value, or a one-parameter leaf read
-     * at 21 evenly spaced points of [0,1] (the ends included, as a grid search reads them) on a copy made through
-     * Arbiter's JSON, so the caller's space keeps its indices. Empty when the space cannot be copied or read.
+     * at 21 evenly spaced points of [0,1] (the ends included, as a grid search reads them; a discrete space of more
+     * than 21 values is read at those points only) on a copy made through Arbiter's JSON, so the caller's space keeps
+     * its indices. Empty, with a warning, when the space cannot be copied or read.
      */
     static <T> List<T> sample(ParameterSpace<T> space) {
         if (space == null) {
@@ -90,6 +91,9 @@ final class Spaces {
             }
             return out;
         } catch (Exception | LinkageError e) {
+            org.slf4j.LoggerFactory.getLogger(Spaces.class).warn("cannot check the values of {} before the search"
+                    + " (it does not copy through Arbiter's JSON: {}); values the updater rejects will fail their"
+                    + " candidates instead", space, e.toString());
             return List.of();
         }
     }

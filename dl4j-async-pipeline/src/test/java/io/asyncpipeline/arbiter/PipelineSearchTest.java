@@ -105,6 +105,48 @@ class PipelineSearchTest {
         }
     }
 
+    /** Iris training data whose iterator throws on its 5th batch: a candidate that fails in the middle of training. */
+    public static final class BrokenSource implements DataSource {
+        private static final long serialVersionUID = 1L;
+
+        public BrokenSource() {
+        }
+
+        @Override
+        public void configure(Properties p) {
+        }
+
+        @Override
+        public Object trainData() {
+            List<DataSet> rows = Iris.all(DataType.FLOAT).asList().subList(0, 120);
+            List<DataSet> batches = new ArrayList<>();
+            for (int i = 0; i < 120; i += 10) {
+                batches.add(DataSet.merge(rows.subList(i, i + 10)));
+            }
+            return new ListDataSetIterator<DataSet>(batches, 1) {
+                private int served;
+
+                @Override
+                public DataSet next() {
+                    if (++served == 5) {
+                        throw new IllegalStateException("the data source broke at batch 5");
+                    }
+                    return super.next();
+                }
+            };
+        }
+
+        @Override
+        public Object testData() {
+            return new ListDataSetIterator<>(Iris.all(DataType.FLOAT).asList().subList(120, 150), 30);
+        }
+
+        @Override
+        public Class<?> getDataType() {
+            return org.nd4j.linalg.dataset.api.iterator.DataSetIterator.class;
+        }
+    }
+
     static TransformerConfig tinyTransformer() {
         return TransformerConfig.builder().vocabSize(new TinyText().vocabSize()).contextLength(8).modelDim(8).heads(2)
                 .layers(2).tiedOutputHead(false).seed(3).dataType(DataType.DOUBLE).build();
@@ -239,6 +281,65 @@ class PipelineSearchTest {
         Trial retrained = tasks.run(again, TextSource.class, new Properties(), new SameDiffLossScoreFunction());
         assertEquals(best.score(), retrained.score(), 0, "replayed in double precision: the same bits");
         assertNoStageThreads();
+    }
+
+    @Test
+    void aCandidateThatFailsInTheMiddleOfTrainingStopsItsStagesAndIsRecorded() {
+        PipelineTaskCreator tasks = PipelineTaskCreator.builder().stepsPerCandidate(12)
+                .pipeline(PipelineConfig.builder().stages(3).build()).build();
+        IOptimizationRunner runner = search(irisSpace(DiscountedNadamSpace.builder()
+                        .learningRate(new ContinuousParameterSpace(1e-3, 1e-2)).build()), false, 2,
+                new TestSetLossScoreFunction(true), BrokenSource.class, tasks, new Heard());
+        assertEquals(2, runner.numCandidatesFailed());
+        for (Trial t : tasks.trials()) {
+            assertTrue(t.failure().contains("the data source broke at batch 5"), t.failure());
+            assertNull(t.summary());
+        }
+        assertNoStageThreads();
+    }
+
+    @Test
+    void multiLayerAndGraphCandidatesRoundTripThroughJsonAndRetrainToTheirScore() throws Exception {
+        IUpdater u = DelayCorrectedNesterov.builder().learningRate(0.05).momentum(0.9).discount(0.3).build();
+        PipelineConfig p = PipelineConfig.builder().stages(2).schedule(Schedule.GPIPE).microBatches(2).build();
+        PipelineCandidate ml = PipelineCandidate.of(io.asyncpipeline.testdata.Nets.irisMlpConf(u, DataType.FLOAT, 3), p);
+        PipelineCandidate cg = PipelineCandidate.of(io.asyncpipeline.testdata.Nets.irisGraphConf(u, DataType.FLOAT, 3), p);
+        for (PipelineCandidate c : List.of(ml, cg)) {
+            PipelineCandidate back = PipelineCandidate.fromJson(c.toJson());
+            assertEquals(c, back);
+            PipelineTaskCreator tasks = PipelineTaskCreator.builder().stepsPerCandidate(6).singleThreadedReplay(true).build();
+            Trial first = tasks.run(c, IrisSource.class, new Properties(), new TestSetLossScoreFunction(true));
+            Trial again = tasks.run(back, IrisSource.class, new Properties(), new TestSetLossScoreFunction(true));
+            assertTrue(first.completed(), first.toString());
+            assertEquals(first.score(), again.score(), 0);
+            assertEquals(6, first.summary().steps(), "6 batches (each split into 2 micro-batches by GPIPE)");
+        }
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PipelineCandidate.fromJson("[1, 2]")).getMessage().contains("PipelineCandidate"));
+    }
+
+    @Test
+    void thePipelineModelSaverStoresEachCandidateAndReadsItsModelBack(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        PipelineCandidateSpace space = PipelineCandidateSpace.sameDiff(
+                DiscountedNadamSpace.builder().learningRate(new DiscreteParameterSpace<>(1e-3, 1e-2)).build(),
+                PipelineSpace.builder().stages(2).build());
+        PipelineTaskCreator tasks = PipelineTaskCreator.builder().transformer(tinyTransformer()).stepsPerCandidate(3).build();
+        OptimizationConfiguration conf = new OptimizationConfiguration.Builder()
+                .candidateGenerator(new GridSearchCandidateGenerator(space, 2, GridSearchCandidateGenerator.Mode.Sequential, null))
+                .dataSource(TextSource.class, new Properties()).modelSaver(new PipelineModelSaver(dir))
+                .scoreFunction(new SameDiffLossScoreFunction()).terminationConditions(new MaxCandidatesCondition(2)).build();
+        IOptimizationRunner runner = new LocalOptimizationRunner(conf, tasks);
+        runner.execute();
+        assertEquals(2, runner.getResults().size());
+        for (ResultReference ref : runner.getResults()) {
+            int i = ref.getResult().getIndex();
+            assertTrue(java.nio.file.Files.exists(dir.resolve(i + "/candidate.json")));
+            Object model = ref.getResultModel();
+            assertTrue(model instanceof org.nd4j.autodiff.samediff.SameDiff, String.valueOf(model));
+            assertEquals(ref.getResult().getScore(), SameDiffLossScoreFunction.meanLoss(
+                    (org.nd4j.autodiff.samediff.SameDiff) model, new TextSource().testData()), 1e-9);
+        }
     }
 
     @Test

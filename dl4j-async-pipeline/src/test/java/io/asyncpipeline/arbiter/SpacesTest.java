@@ -196,6 +196,10 @@ class SpacesTest {
         PipelineCandidateSpace c = PipelineCandidateSpace.sameDiff(n, p);
         assertEquals(c, PipelineCandidateSpace.fromJson(c.toJson()));
         assertThrows(IllegalArgumentException.class, () -> DiscountedNadamSpace.fromJson("{\"learningRate\": 3"));
+        // JSON goes through the builder's checks too
+        String bad = DiscountedNadamSpace.builder().beta1(0.95).build().toJson().replace("0.95", "1.0");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DiscountedNadamSpace.fromJson(bad)).getMessage()
+                .contains("beta1"), bad);
     }
 
     @Test

@@ -262,6 +262,13 @@ public final class TuneDelayCorrection implements Callable<Integer> {
         if (maxMinutes < 0) {
             throw Cli.invalid(spec, "--max-minutes must be at least 0, got " + maxMinutes);
         }
+        // every range against the updater's own rules now, not when its updater's search starts
+        checkRange("--nadam-lr", nadamLr, true, r -> DiscountedNadamSpace.builder().learningRate(r).build());
+        checkRange("--nesterov-lr", nesterovLr, true, r -> DelayCorrectedNesterovSpace.builder().learningRate(r).build());
+        checkRange("--momentum", momentum, false, r -> DiscountedNadamSpace.builder().beta1(r).build());
+        checkRange("--momentum", momentum, false, r -> DelayCorrectedNesterovSpace.builder().momentum(r).build());
+        checkRange("--decay", decay, true, r -> DiscountedNadamSpace.builder().momentumDecay(r).build());
+        checkRange("--discount", discount, true, r -> DelayCorrectedNesterovSpace.builder().discount(r).build());
         return new Setup(stages, blocks, Cli.positive(spec, "--dim", dim), Cli.positive(spec, "--heads", heads),
                 Cli.positive(spec, "--context", context), Cli.positive(spec, "--batch", batch),
                 Cli.positive(spec, "--steps", steps), Cli.positive(spec, "--val-windows", valWindows), dt,
@@ -285,6 +292,15 @@ public final class TuneDelayCorrection implements Callable<Integer> {
             }
             return log ? new ContinuousParameterSpace(new LogUniformDistribution(lo, hi)) : new ContinuousParameterSpace(lo, hi);
         } catch (NumberFormatException e) {
+            throw Cli.invalid(spec, option + " " + value + ": " + e.getMessage());
+        }
+    }
+
+    private void checkRange(String option, String value, boolean log,
+                            java.util.function.Consumer<ParameterSpace<Double>> check) {
+        try {
+            check.accept(range(option, value, log));
+        } catch (IllegalArgumentException e) {
             throw Cli.invalid(spec, option + " " + value + ": " + e.getMessage());
         }
     }
@@ -344,24 +360,29 @@ public final class TuneDelayCorrection implements Callable<Integer> {
                 .thenComparingDouble(r -> r.trial().completed() ? r.trial().score() : 0)
                 .thenComparing(Row::updater).thenComparingInt(r -> r.trial().index());
 
+        /** The candidate's updater, or null when the candidate could not even be made. */
         IUpdater u() {
-            return trial.candidate().updater();
+            return trial.candidate() == null ? null : trial.candidate().updater();
         }
 
         double lr() {
-            return u() instanceof DiscountedNadam n ? n.getLearningRate(0, 0) : ((DelayCorrectedNesterov) u()).getLearningRate(0, 0);
+            return u() instanceof DiscountedNadam n ? n.getLearningRate(0, 0)
+                    : u() instanceof DelayCorrectedNesterov d ? d.getLearningRate(0, 0) : Double.NaN;
         }
 
         double momentum() {
-            return u() instanceof DiscountedNadam n ? n.getBeta1() : ((DelayCorrectedNesterov) u()).getMomentum();
+            return u() instanceof DiscountedNadam n ? n.getBeta1()
+                    : u() instanceof DelayCorrectedNesterov d ? d.getMomentum() : Double.NaN;
         }
 
         double discount() {
             if (u() instanceof DiscountedNadam n) {
                 return n.getMomentumDecay();
             }
-            Double d = ((DelayCorrectedNesterov) u()).getDiscount();
-            return d == null ? 1 - momentum() : d;
+            if (u() instanceof DelayCorrectedNesterov d) {
+                return d.getDiscount() == null ? 1 - d.getMomentum() : d.getDiscount();
+            }
+            return Double.NaN;
         }
 
         String discountName() {
@@ -410,8 +431,9 @@ public final class TuneDelayCorrection implements Callable<Integer> {
     }
 
     /**
-     * Validation loss over momentum × discount: for a grid search at the updater's best learning rate; for a random
-     * search the lowest loss in each of --grid-points × --grid-points bins, over all learning rates.
+     * Validation loss over momentum × discount at the updater's best learning rate: for a grid search the grid at that
+     * rate; for a random search the lowest loss in each of --grid-points × --grid-points bins, over the candidates
+     * whose rate lies in the best one's bin (--grid-points bins of the rate's range, log scale).
      */
     private void writeHeatMap(String u, List<Row> all) {
         List<Row> rows = all.stream().filter(r -> r.updater().equals(u)).toList();
@@ -421,7 +443,7 @@ public final class TuneDelayCorrection implements Callable<Integer> {
             return;
         }
         if (search.equals("random")) {
-            writeBinnedHeatMap(u, rows);
+            writeBinnedHeatMap(u, rows, best);
             return;
         }
         List<Row> atLr = rows.stream().filter(r -> Math.abs(Math.log(r.lr() / best.lr())) < 1e-9).toList();
@@ -450,7 +472,11 @@ public final class TuneDelayCorrection implements Callable<Integer> {
                 dList.stream().map(v -> String.format(Locale.ROOT, "%.3g", v)).toList(), z, 3);
     }
 
-    private void writeBinnedHeatMap(String u, List<Row> rows) {
+    private void writeBinnedHeatMap(String u, List<Row> all, Row best) {
+        // the candidates whose learning rate falls in the best one's bin (of --grid-points, log scale)
+        double[] l = bounds(u.equals("nadam") ? nadamLr : nesterovLr);
+        int lrBin = bin(best.lr(), l[0], l[1], gridPoints, true);
+        List<Row> rows = all.stream().filter(r -> bin(r.lr(), l[0], l[1], gridPoints, true) == lrBin).toList();
         double[] m = bounds(momentum);
         double[] d = bounds(u.equals("nadam") ? decay : discount);
         int n = gridPoints;
@@ -475,7 +501,8 @@ public final class TuneDelayCorrection implements Callable<Integer> {
         }
         String name = u.equals("nadam") ? "DiscountedNadam" : "DelayCorrectedNesterov";
         Plots.heatMap(out.resolve("heatmap-" + u + ".png"), String.format(Locale.ROOT,
-                        "%s: lowest validation loss per bin, any learning rate (%d stages)", name, stages),
+                        "%s: lowest validation loss per bin, learning rate %.3g-%.3g (%d stages)", name,
+                        edge(l, lrBin, gridPoints, true), edge(l, lrBin + 1, gridPoints, true), stages),
                 u.equals("nadam") ? "momentum β1" : "momentum γ", u.equals("nadam") ? "momentum decay ψ" : "discount δ",
                 xs, ys, z, 3);
     }
