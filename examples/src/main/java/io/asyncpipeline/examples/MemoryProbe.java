@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * What the process holds, read from outside the library: resident size (Linux {@code /proc/self/status}), Java
  * heap in use, and the native bytes JavaCPP has allocated for ND4J arrays. A daemon thread samples the resident
- * size every 100 ms so that peaks between reports are not missed.
+ * size every 100 ms so that peaks between reports are not missed, and the median of each window is known.
  */
 final class MemoryProbe implements AutoCloseable {
 
@@ -23,13 +23,19 @@ final class MemoryProbe implements AutoCloseable {
     }
 
     private final AtomicLong peak = new AtomicLong();
+    /** The resident sizes sampled in the current window (bytes; guarded by itself). */
+    private final java.util.List<Long> samples = new java.util.ArrayList<>();
     private final Thread sampler;
     private volatile boolean stop;
 
     MemoryProbe() {
         sampler = new Thread(() -> {
             while (!stop) {
-                peak.accumulateAndGet(residentBytes(), Math::max);
+                long rss = residentBytes();
+                peak.accumulateAndGet(rss, Math::max);
+                synchronized (samples) {
+                    samples.add(rss);
+                }
                 try {
                     Thread.sleep(100);
                 } catch (InterruptedException e) {
@@ -43,7 +49,23 @@ final class MemoryProbe implements AutoCloseable {
 
     /** The largest resident size seen since the last call, and starts a new window. */
     long takePeak() {
-        return Math.max(peak.getAndSet(0), residentBytes());
+        return takeWindow()[0];
+    }
+
+    /**
+     * The largest and the median resident size sampled since the last call (every 100 ms, plus one reading now), and
+     * starts a new window. The median is the level a window sat at: the resident size at one instant depends on where
+     * it falls between two collections.
+     */
+    long[] takeWindow() {
+        long now = residentBytes();
+        long[] all;
+        synchronized (samples) {
+            samples.add(now);
+            all = samples.stream().mapToLong(Long::longValue).sorted().toArray();
+            samples.clear();
+        }
+        return new long[]{Math.max(peak.getAndSet(0), now), all[all.length / 2]};
     }
 
     /** Resident set size of this process in bytes, or -1 where /proc is not available. */

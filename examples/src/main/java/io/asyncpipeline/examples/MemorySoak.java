@@ -89,8 +89,8 @@ public final class MemorySoak implements Callable<Integer> {
     }
 
     /** One report window, in bytes (-1 where /proc is not available) and seconds since the case started. */
-    record Row(String caseName, long microBatches, long peakRss, long rss, long heap, long nativeBytes, long physical,
-               double seconds) {
+    record Row(String caseName, long microBatches, long peakRss, long medianRss, long rss, long heap, long nativeBytes,
+               long physical, double seconds) {
     }
 
     public static void main(String[] args) {
@@ -138,37 +138,40 @@ public final class MemorySoak implements Callable<Integer> {
         if (dir != null) {
             System.out.println("\nresults written to " + dir.toAbsolutePath() + ": " + CSV + ", " + JSON + ", " + PLOT);
         }
-        System.out.println("\ncase                  peak RSS MB  RSS after first window MB  final RSS MB  growth after first window");
+        System.out.println("\ncase                  peak RSS MB  median RSS, window 2, MB  median RSS, last window, MB  growth after first window");
         summary.forEach(System.out::println);
         return 0;
     }
 
     private String soak(Case c, MemoryProbe probe, java.util.function.Consumer<Row> measured) {
-        System.out.printf(Locale.ROOT, "%n== %s: %s ==%n%12s %9s %8s %8s %10s %11s %8s%n", c.name(), c.what(), "micro-batches",
-                "peak RSS", "RSS", "heap", "native", "physical", "seconds");
+        System.out.printf(Locale.ROOT, "%n== %s: %s ==%n%12s %9s %10s %8s %8s %10s %11s %8s%n", c.name(), c.what(),
+                "micro-batches", "peak RSS", "median RSS", "RSS", "heap", "native", "physical", "seconds");
         int windows = microBatches / every;
         long[] rss = new long[windows];
         long peak = 0;
-        probe.takePeak();
+        probe.takeWindow();
         long t0 = System.nanoTime();
         for (int w = 0; w < windows; w++) {
             c.window().apply(w).run();
             MemoryProbe.Reading r = MemoryProbe.Reading.now();
-            long windowPeak = probe.takePeak();
-            peak = Math.max(peak, windowPeak);
-            rss[w] = r.rss();
+            long[] window = probe.takeWindow();
+            peak = Math.max(peak, window[0]);
+            rss[w] = window[1];
             double seconds = (System.nanoTime() - t0) / 1e9;
-            measured.accept(new Row(c.name(), (long) (w + 1) * every, windowPeak, r.rss(), r.heap(), r.nativeBytes(),
-                    r.physical(), seconds));
-            System.out.printf(Locale.ROOT, "%12d %9s %8s %8s %10s %11s %8.0f%n", (w + 1) * every, MemoryProbe.mb(windowPeak),
-                    MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()), MemoryProbe.mb(r.nativeBytes()),
-                    MemoryProbe.mb(r.physical()), seconds);
+            measured.accept(new Row(c.name(), (long) (w + 1) * every, window[0], window[1], r.rss(), r.heap(),
+                    r.nativeBytes(), r.physical(), seconds));
+            System.out.printf(Locale.ROOT, "%12d %9s %10s %8s %8s %10s %11s %8.0f%n", (w + 1) * every,
+                    MemoryProbe.mb(window[0]), MemoryProbe.mb(window[1]), MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()),
+                    MemoryProbe.mb(r.nativeBytes()), MemoryProbe.mb(r.physical()), seconds);
         }
-        double growth = windows > 1 ? (rss[windows - 1] - rss[0]) / (double) rss[0] : 0;
-        System.out.printf(Locale.ROOT, "RSS %s  peak %s MB, growth after the first window %+.1f%%%n",
+        // growth after warm-up: the median resident size of the last window against that of the window that follows
+        // the first one (window 1 holds the warm-up itself)
+        int base = Math.min(1, windows - 1);
+        double growth = windows > 1 ? (rss[windows - 1] - rss[base]) / (double) rss[base] : 0;
+        System.out.printf(Locale.ROOT, "median RSS per window %s  peak %s MB, growth after the first window %+.1f%%%n",
                 MemoryProbe.sparkline(rss), MemoryProbe.mb(peak), 100 * growth);
         return String.format(Locale.ROOT, "%-21s %11s %26s %13s %+25.1f%%", c.name(), MemoryProbe.mb(peak),
-                MemoryProbe.mb(rss[0]), MemoryProbe.mb(rss[windows - 1]), 100 * growth);
+                MemoryProbe.mb(rss[base]), MemoryProbe.mb(rss[windows - 1]), 100 * growth);
     }
 
     /** The case {@code name}, reporting its micro-batches to {@code progress}. */
@@ -267,11 +270,11 @@ public final class MemorySoak implements Callable<Integer> {
 
     /** {@value #CSV}: one row per report window of every case so far. */
     static void writeCsv(Path file, List<Row> rows) {
-        Csv csv = new Csv("case", "micro_batches", "peak_rss_bytes", "rss_bytes", "heap_bytes", "native_bytes",
-                "physical_bytes", "seconds");
+        Csv csv = new Csv("case", "micro_batches", "peak_rss_bytes", "median_rss_bytes", "rss_bytes", "heap_bytes",
+                "native_bytes", "physical_bytes", "seconds");
         for (Row r : rows) {
-            csv.row(r.caseName(), r.microBatches(), r.peakRss(), r.rss(), r.heap(), r.nativeBytes(), r.physical(),
-                    r.seconds());
+            csv.row(r.caseName(), r.microBatches(), r.peakRss(), r.medianRss(), r.rss(), r.heap(), r.nativeBytes(),
+                    r.physical(), r.seconds());
         }
         try {
             csv.write(file);
@@ -291,10 +294,10 @@ public final class MemorySoak implements Callable<Integer> {
         List<Plots.Series> series = new ArrayList<>();
         byCase.forEach((name, list) -> series.add(new Plots.Series(name,
                 list.stream().mapToDouble(Row::microBatches).toArray(),
-                list.stream().mapToDouble(r -> r.rss() / 1e6).toArray())));
+                list.stream().mapToDouble(r -> r.medianRss() / 1e6).toArray())));
         if (series.isEmpty()) {
             return;
         }
-        Plots.lines(file, "Resident size at the end of each report window", "micro-batches", "RSS (MB)", series);
+        Plots.lines(file, "Median resident size of each report window", "micro-batches", "RSS (MB)", series);
     }
 }
