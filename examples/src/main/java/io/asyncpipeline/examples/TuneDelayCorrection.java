@@ -98,7 +98,7 @@ public final class TuneDelayCorrection implements Callable<Integer> {
     int batch = 16;
 
     @Option(names = "--steps", description = "training steps per candidate. Default: ${DEFAULT-VALUE}")
-    int steps = 150;
+    int steps = 300;
 
     @Option(names = "--val-windows", description = "validation windows. Default: ${DEFAULT-VALUE}")
     int valWindows = 256;

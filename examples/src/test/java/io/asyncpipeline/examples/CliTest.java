@@ -240,7 +240,7 @@ class CliTest {
     @Test
     void tuneDelayCorrectionHelpListsEveryOptionWithItsDefault() {
         assertHelp(new TuneDelayCorrection(), "--stages", "4", "--layers", "8", "--dim", "32", "--heads", "4",
-                "--context", "32", "--batch", "16", "--steps", "150", "--val-windows", "256", "--search", "random",
+                "--context", "32", "--batch", "16", "--steps", "300", "--val-windows", "256", "--search", "random",
                 "--grid-points", "3", "--candidates", "12", "--nadam-lr", "3e-4:3e-3", "--nesterov-lr", "0.03:0.3",
                 "--momentum", "0.9:0.99", "--decay", "0.004:0.4", "--discount", "0.01:0.3", "--dtype", "float",
                 "--replay", "no", "--seed", "1", "--max-minutes", "0");
