@@ -4,12 +4,9 @@ import io.asyncpipeline.updater.DelayCorrectedNesterov;
 import io.asyncpipeline.updater.TheoryMomentumSchedule;
 import org.deeplearning4j.arbiter.conf.updater.BaseUpdaterSpace;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
-import org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 
@@ -116,20 +113,12 @@ public final class DelayCorrectedNesterovSpace extends BaseUpdaterSpace {
 
     /** This space as Arbiter JSON. */
     public String toJson() {
-        try {
-            return JsonMapper.getMapper().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Spaces.toJson(this);
     }
 
     /** Reads {@link #toJson()}. */
     public static DelayCorrectedNesterovSpace fromJson(String json) {
-        try {
-            return JsonMapper.getMapper().readValue(json, DelayCorrectedNesterovSpace.class).validated();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not a DelayCorrectedNesterovSpace: " + e.getMessage(), e);
-        }
+        return Spaces.fromJson(json, DelayCorrectedNesterovSpace.class).validated();
     }
 
     /** This space through its builder's checks (JSON bypasses them). */

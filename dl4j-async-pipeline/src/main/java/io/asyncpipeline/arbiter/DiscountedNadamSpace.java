@@ -3,12 +3,9 @@ package io.asyncpipeline.arbiter;
 import io.asyncpipeline.updater.DiscountedNadam;
 import org.deeplearning4j.arbiter.conf.updater.BaseUpdaterSpace;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
-import org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 
@@ -125,20 +122,12 @@ public final class DiscountedNadamSpace extends BaseUpdaterSpace {
 
     /** This space as Arbiter JSON (the form {@code MultiLayerSpace.toJson} embeds). */
     public String toJson() {
-        try {
-            return JsonMapper.getMapper().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Spaces.toJson(this);
     }
 
     /** Reads {@link #toJson()}. */
     public static DiscountedNadamSpace fromJson(String json) {
-        try {
-            return JsonMapper.getMapper().readValue(json, DiscountedNadamSpace.class).validated();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not a DiscountedNadamSpace: " + e.getMessage(), e);
-        }
+        return Spaces.fromJson(json, DiscountedNadamSpace.class).validated();
     }
 
     /** This space through its builder's checks (JSON bypasses them). */

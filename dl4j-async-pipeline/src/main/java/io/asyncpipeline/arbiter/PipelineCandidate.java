@@ -1,6 +1,5 @@
 package io.asyncpipeline.arbiter;
 
-import io.asyncpipeline.Schedule;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -91,25 +90,7 @@ public final class PipelineCandidate implements Serializable {
             if (updater != null) {
                 root.set("updater", m.readTree(m.writeValueAsString(updater)));
             }
-            ObjectNode p = root.putObject("pipeline");
-            if (pipeline.schedule() != null) {
-                p.put("schedule", pipeline.schedule().name());
-            }
-            if (pipeline.stages() != null) {
-                p.put("stages", pipeline.stages());
-            }
-            if (pipeline.weightStashing() != null) {
-                p.put("weightStashing", pipeline.weightStashing());
-            }
-            if (pipeline.microBatches() != null) {
-                p.put("microBatches", pipeline.microBatches());
-            }
-            if (pipeline.delayAwareMomentum() != null) {
-                p.put("delayAwareMomentum", pipeline.delayAwareMomentum());
-            }
-            if (pipeline.pipeMareLearningRate() != null) {
-                p.put("pipeMareLearningRate", pipeline.pipeMareLearningRate());
-            }
+            pipeline.writeTo(root.putObject("pipeline"));
             return m.writerWithDefaultPrettyPrinter().writeValueAsString(root);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -141,27 +122,7 @@ public final class PipelineCandidate implements Serializable {
             ComputationGraphConfiguration cg = root.has("graph")
                     ? ComputationGraphConfiguration.fromJson(root.get("graph").toString()) : null;
             IUpdater u = root.has("updater") ? m.readValue(root.get("updater").toString(), IUpdater.class) : null;
-            PipelineConfig.Builder b = PipelineConfig.builder();
-            JsonNode p = root.path("pipeline");
-            if (p.has("schedule")) {
-                b.schedule(Schedule.valueOf(p.get("schedule").asText()));
-            }
-            if (p.has("stages")) {
-                b.stages(p.get("stages").asInt());
-            }
-            if (p.has("weightStashing")) {
-                b.weightStashing(p.get("weightStashing").asBoolean());
-            }
-            if (p.has("microBatches")) {
-                b.microBatches(p.get("microBatches").asInt());
-            }
-            if (p.has("delayAwareMomentum")) {
-                b.delayAwareMomentum(p.get("delayAwareMomentum").asDouble());
-            }
-            if (p.has("pipeMareLearningRate")) {
-                b.pipeMareLearningRate(p.get("pipeMareLearningRate").asInt());
-            }
-            return new PipelineCandidate(ml, cg, u, b.build());
+            return new PipelineCandidate(ml, cg, u, PipelineConfig.readFrom(root.path("pipeline")));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("PipelineCandidate: cannot read " + e.getMessage(), e);
         }

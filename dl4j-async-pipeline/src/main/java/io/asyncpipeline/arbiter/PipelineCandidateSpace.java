@@ -6,11 +6,8 @@ import org.deeplearning4j.arbiter.GraphConfiguration;
 import org.deeplearning4j.arbiter.MultiLayerSpace;
 import org.deeplearning4j.arbiter.optimize.api.AbstractParameterSpace;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
-import org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 
@@ -113,20 +110,12 @@ public final class PipelineCandidateSpace extends AbstractParameterSpace<Pipelin
 
     /** This space as Arbiter JSON. */
     public String toJson() {
-        try {
-            return JsonMapper.getMapper().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Spaces.toJson(this);
     }
 
     /** Reads {@link #toJson()}. */
     public static PipelineCandidateSpace fromJson(String json) {
-        try {
-            return JsonMapper.getMapper().readValue(json, PipelineCandidateSpace.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not a PipelineCandidateSpace: " + e.getMessage(), e);
-        }
+        return Spaces.fromJson(json, PipelineCandidateSpace.class);
     }
 
     @Override

@@ -3,6 +3,9 @@ package io.asyncpipeline.arbiter;
 import io.asyncpipeline.PipelineBuilder;
 import io.asyncpipeline.Schedule;
 
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
 import java.io.Serializable;
 import java.util.Objects;
 import java.util.StringJoiner;
@@ -84,6 +87,52 @@ public final class PipelineConfig implements Serializable {
             builder.pipeMareLearningRate(pipeMareLearningRate);
         }
         return builder;
+    }
+
+    /** Writes the set settings into {@code node} (the {@code pipeline} object of {@link PipelineCandidate#toJson()}). */
+    void writeTo(ObjectNode node) {
+        if (schedule != null) {
+            node.put("schedule", schedule.name());
+        }
+        if (stages != null) {
+            node.put("stages", stages);
+        }
+        if (weightStashing != null) {
+            node.put("weightStashing", weightStashing);
+        }
+        if (microBatches != null) {
+            node.put("microBatches", microBatches);
+        }
+        if (delayAwareMomentum != null) {
+            node.put("delayAwareMomentum", delayAwareMomentum);
+        }
+        if (pipeMareLearningRate != null) {
+            node.put("pipeMareLearningRate", pipeMareLearningRate);
+        }
+    }
+
+    /** Reads {@link #writeTo} through the builder's checks; a missing node is the defaults. */
+    static PipelineConfig readFrom(JsonNode node) {
+        Builder b = builder();
+        if (node.has("schedule")) {
+            b.schedule(Schedule.valueOf(node.get("schedule").asText()));
+        }
+        if (node.has("stages")) {
+            b.stages(node.get("stages").asInt());
+        }
+        if (node.has("weightStashing")) {
+            b.weightStashing(node.get("weightStashing").asBoolean());
+        }
+        if (node.has("microBatches")) {
+            b.microBatches(node.get("microBatches").asInt());
+        }
+        if (node.has("delayAwareMomentum")) {
+            b.delayAwareMomentum(node.get("delayAwareMomentum").asDouble());
+        }
+        if (node.has("pipeMareLearningRate")) {
+            b.pipeMareLearningRate(node.get("pipeMareLearningRate").asInt());
+        }
+        return b.build();
     }
 
     public Schedule schedule() {

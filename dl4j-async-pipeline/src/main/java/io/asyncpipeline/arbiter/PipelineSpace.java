@@ -3,10 +3,7 @@ package io.asyncpipeline.arbiter;
 import io.asyncpipeline.Schedule;
 import org.deeplearning4j.arbiter.optimize.api.AbstractParameterSpace;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
-import org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 
@@ -42,30 +39,6 @@ public final class PipelineSpace extends AbstractParameterSpace<PipelineConfig> 
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** A space with one point: {@code config}. */
-    public static PipelineSpace fixed(PipelineConfig config) {
-        Builder b = builder();
-        if (config.schedule() != null) {
-            b.schedule(config.schedule());
-        }
-        if (config.stages() != null) {
-            b.stages(config.stages());
-        }
-        if (config.weightStashing() != null) {
-            b.weightStashing(config.weightStashing());
-        }
-        if (config.microBatches() != null) {
-            b.microBatches(config.microBatches());
-        }
-        if (config.delayAwareMomentum() != null) {
-            b.delayAwareMomentum(config.delayAwareMomentum());
-        }
-        if (config.pipeMareLearningRate() != null) {
-            b.pipeMareLearningRate(config.pipeMareLearningRate());
-        }
-        return b.build();
     }
 
     @Override
@@ -139,20 +112,12 @@ public final class PipelineSpace extends AbstractParameterSpace<PipelineConfig> 
 
     /** This space as Arbiter JSON. */
     public String toJson() {
-        try {
-            return JsonMapper.getMapper().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Spaces.toJson(this);
     }
 
     /** Reads {@link #toJson()}. */
     public static PipelineSpace fromJson(String json) {
-        try {
-            return JsonMapper.getMapper().readValue(json, PipelineSpace.class).validated();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not a PipelineSpace: " + e.getMessage(), e);
-        }
+        return Spaces.fromJson(json, PipelineSpace.class).validated();
     }
 
     /** This space through its builder's checks (JSON bypasses them). */

@@ -421,7 +421,7 @@ public final class PipelineTaskCreator implements TaskCreator {
                 sd.setTrainingConfig(DecoderTransformer.trainingConfig(io.asyncpipeline.updater.DiscountedNadam.builder()
                         .build()));
                 return sd;
-            }, stages -> blockCuts(config, stages));
+            }, stages -> DecoderTransformer.blockCuts(config, stages));
         }
 
         /** The wrapper's seed (partition profiling, dropout); unset: the wrapper's default. */
@@ -454,20 +454,5 @@ public final class PipelineTaskCreator implements TaskCreator {
         public PipelineTaskCreator build() {
             return new PipelineTaskCreator(this);
         }
-    }
-
-    /** Cut variables after every (layers / stages)-th block of the transformer. */
-    static String[] blockCuts(TransformerConfig c, int stages) {
-        int layers = c.layers();
-        if (stages < 2 || layers % stages != 0) {
-            throw new IllegalArgumentException("the transformer's " + layers + " blocks cannot be spread evenly over "
-                    + stages + " stages: give a stage count that divides " + layers);
-        }
-        int per = layers / stages;
-        String[] cut = new String[stages - 1];
-        for (int k = 0; k < stages - 1; k++) {
-            cut[k] = DecoderTransformer.blockOutput((k + 1) * per - 1);
-        }
-        return cut;
     }
 }

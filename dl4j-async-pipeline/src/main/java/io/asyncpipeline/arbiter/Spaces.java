@@ -113,8 +113,21 @@ final class Spaces {
         }
     }
 
-    /** The fixed value of {@code space}, or null when it is not a {@link FixedValue}. */
-    static Object fixedValue(ParameterSpace<?> space) {
-        return space instanceof FixedValue<?> f ? f.getValue() : null;
+    /** {@code space} as Arbiter JSON. */
+    static String toJson(Object space) {
+        try {
+            return org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper.getMapper().writeValueAsString(space);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Reads Arbiter JSON as a {@code type}; unreadable JSON is an {@link IllegalArgumentException} naming the type. */
+    static <T> T fromJson(String json, Class<T> type) {
+        try {
+            return org.deeplearning4j.arbiter.optimize.serde.jackson.JsonMapper.getMapper().readValue(json, type);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("not a " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
     }
 }

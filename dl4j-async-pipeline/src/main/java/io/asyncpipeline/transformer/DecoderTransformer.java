@@ -55,6 +55,25 @@ public final class DecoderTransformer {
         return b;
     }
 
+    /**
+     * The cut variables that spread the blocks evenly over {@code stages} stages: after every
+     * ({@code layers / stages})-th block, {@code stages - 1} names.
+     *
+     * @throws IllegalArgumentException when {@code stages} is below 1 or does not divide the number of blocks
+     */
+    public static String[] blockCuts(TransformerConfig c, int stages) {
+        if (stages < 1 || c.layers() % stages != 0) {
+            throw new IllegalArgumentException("the transformer's " + c.layers() + " blocks cannot be spread evenly over "
+                    + stages + " stages: give a stage count that divides " + c.layers());
+        }
+        int per = c.layers() / stages;
+        String[] cuts = new String[stages - 1];
+        for (int k = 0; k < cuts.length; k++) {
+            cuts[k] = blockOutput((k + 1) * per - 1);
+        }
+        return cuts;
+    }
+
     /** Builds the graph with freshly initialised parameters (normal(0, 0.02) weights, zero biases, unit LN gains). */
     public static SameDiff build(TransformerConfig c) {
         SameDiff sd = SameDiff.create();

@@ -62,6 +62,11 @@ class DecoderTransformerTest {
             assertEquals(Math.log(11), out.get("loss").getDouble(0), 0.3);
             assertEquals(tied, sd.getVariable("head_W") == null);
             assertArrayEquals(new String[] {"block0_out", "block1_out"}, DecoderTransformer.blockCuts(c));
+            assertArrayEquals(new String[] {"block0_out", "block1_out"}, DecoderTransformer.blockCuts(c, 3));
+            assertArrayEquals(new String[0], DecoderTransformer.blockCuts(c, 1));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> DecoderTransformer.blockCuts(c, 2));
+            assertTrue(e.getMessage().contains("divides 3"), e.getMessage());
         }
     }
 

@@ -47,11 +47,6 @@ final class MemoryProbe implements AutoCloseable {
         sampler.start();
     }
 
-    /** The largest resident size seen since the last call, and starts a new window. */
-    long takePeak() {
-        return takeWindow()[0];
-    }
-
     /**
      * The largest and the median resident size sampled since the last call (every 100 ms, plus one reading now), and
      * starts a new window. The median is the level a window sat at: the resident size at one instant depends on where

@@ -166,13 +166,7 @@ public final class TransformerComparison implements Callable<Integer> {
 
         /** Cuts: after every (layers / stages)-th block. */
         String[] cuts() {
-            String[] all = DecoderTransformer.blockCuts(model());
-            int per = layers / stages;
-            String[] cuts = new String[stages - 1];
-            for (int k = 0; k < cuts.length; k++) {
-                cuts[k] = all[(k + 1) * per - 1];
-            }
-            return cuts;
+            return DecoderTransformer.blockCuts(model(), stages);
         }
 
         TransformerConfig model() {
