@@ -40,6 +40,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     final Map<Integer, IUpdater> stageUpdaters = new HashMap<>();
     Transport transport = new InJvmTransport();
     boolean recordTimeline;
+    Double gradientClipNorm;
     int timelineSpanLimit = DEFAULT_TIMELINE_SPAN_LIMIT;
 
     @SuppressWarnings("unchecked")
@@ -173,6 +174,20 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     }
 
     /**
+     * Clips each stage's gradient to L2 norm {@code maxNorm} before its update: when the norm of the step's gradient
+     * over all of the stage's trainable variables exceeds {@code maxNorm}, every variable's gradient is scaled by
+     * {@code maxNorm / norm} (the paper's code clips at 10). The norm is per stage, not over the whole model: a stage
+     * of an asynchronous pipeline updates with a gradient the other stages compute at other times, so a norm over
+     * all of them does not exist at that moment. SameDiff models only; a MultiLayerNetwork or ComputationGraph clips
+     * with DL4J's own per-layer {@code gradientNormalization(GradientNormalization.ClipL2PerLayer)}, which its
+     * stages honour. Default: no clipping ({@code GPIPE} then equals {@code sd.fit}, which cannot clip).
+     */
+    public B clipGradientNorm(double maxNorm) {
+        this.gradientClipNorm = maxNorm;
+        return self();
+    }
+
+    /**
      * How neighbouring stages exchange activations and gradients. Default: {@link InJvmTransport} (stages
      * are threads of this JVM). {@link io.asyncpipeline.transport.SerialisingTransport} copies every message
      * through bytes, as a transport between processes does, and trains to the same bits.
@@ -220,6 +235,10 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         if (transport == null) {
             throw new IllegalArgumentException("transport is null: leave it unset for the in-JVM default");
         }
+        if (gradientClipNorm != null && !(gradientClipNorm > 0 && gradientClipNorm < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("clipGradientNorm must be a positive, finite norm, got "
+                    + gradientClipNorm);
+        }
         for (Map.Entry<Integer, IUpdater> e : stageUpdaters.entrySet()) {
             if (e.getValue() == null) {
                 throw new IllegalArgumentException("stageUpdater(" + e.getKey() + ", null): give an updater");
@@ -228,6 +247,6 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         return new PipelineOptions(stages, partition, cutAfter, schedule.name(),
                 schedule.generator(microBatches), weightStashing, microBatches, devices, seed, replay, recompute,
                 ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
-                pipeMareIterations, stageUpdaters, recordTimeline ? timelineSpanLimit : 0);
+                pipeMareIterations, stageUpdaters, recordTimeline ? timelineSpanLimit : 0, gradientClipNorm);
     }
 }

@@ -14,13 +14,15 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param schedule      the generator of the stages' action streams; slots, stash sizes and channel capacity are
  *                      read from its plan ({@link CommonSetup#layout})
  * @param timelineSpans most timeline spans recorded per stage in a fit; 0 = record no timeline (checked: >= 0)
+ * @param gradientClipNorm the L2 norm each stage clips its step's gradient to, or null for none (checked: > 0,
+ *                         finite; SameDiff models only)
  */
 public record PipelineOptions(Integer stages, int[] partition, String[] cutAfter, String scheduleName,
                               PipelineSchedule schedule, boolean weightStashing, int microBatches, int[] devices,
                               Long seed, boolean replay, boolean recompute, Integer ndThreadsPerStage,
                               long offHeapGcBudget, DataSet profileSample, MultiDataSet profileMultiSample,
                               Double delayAwareMomentum, Integer pipeMareIterations, Map<Integer, IUpdater> stageUpdaters,
-                              int timelineSpans) {
+                              int timelineSpans, Double gradientClipNorm) {
 
     public PipelineOptions {
         partition = partition == null ? null : partition.clone();

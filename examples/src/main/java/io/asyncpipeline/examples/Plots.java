@@ -55,6 +55,29 @@ final class Plots {
         save(chart, png);
     }
 
+    /** One line of an XY chart with a spread: {@code y ± spread} drawn as error bars at every point. */
+    record Band(String name, double[] x, double[] y, double[] spread) {
+        Band {
+            if (x.length != y.length || y.length != spread.length) {
+                throw new IllegalArgumentException(name + ": " + x.length + " x values, " + y.length + " y values and "
+                        + spread.length + " spreads");
+            }
+        }
+    }
+
+    /** A line chart with markers and error bars, one line per band; bands without points are left out. */
+    static void bands(Path png, String title, String xTitle, String yTitle, List<Band> bands) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setMarkerSize(5);
+        for (Band b : bands) {
+            if (b.x().length > 0) {
+                chart.addSeries(b.name(), b.x(), b.y(), b.spread());
+            }
+        }
+        save(chart, png);
+    }
+
     /**
      * A heat map of {@code values[y][x]} over the labelled grid (NaN cells, such as failed runs, are left empty), each
      * cell showing its value to {@code decimals} places.

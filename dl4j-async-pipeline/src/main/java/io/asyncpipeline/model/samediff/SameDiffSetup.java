@@ -61,6 +61,9 @@ public final class SameDiffSetup implements ModelSetup {
         CommonSetup.StageLayout layout = CommonSetup.layout(o, p);
         RunSettings settings = CommonSetup.runSettings(o, o.seed() != null ? o.seed() : DEFAULT_SEED, layout);
         SameDiffPipelineModel model = SameDiffPipelineModel.split(sd, stageUpdaters(sd, o, p), cuts);
+        if (o.gradientClipNorm() != null) {
+            model.clipGradientNorm(o.gradientClipNorm());
+        }
         return new Built(model, settings);
     }
 

@@ -57,6 +57,9 @@ public final class SameDiffStage implements StageComputation {
     private final String featureName;
     private final String labelName;
     private double lastScore = Double.NaN;
+    /** The L2 norm a step's gradient is clipped to; infinite: no clipping. */
+    private double clipNorm = Double.POSITIVE_INFINITY;
+    private int clippedSteps;
 
     /**
      * @param splitter the stage graphs
@@ -191,13 +194,46 @@ public final class SameDiffStage implements StageComputation {
         return lastScore;
     }
 
+    /**
+     * Clips each step's gradient to L2 norm {@code maxNorm}: when the norm over all of this stage's variables with a
+     * gradient exceeds it, each gradient is scaled by {@code maxNorm / norm} before regularization and the updater.
+     */
+    public void clipGradientNorm(double maxNorm) {
+        if (!(maxNorm > 0)) {
+            throw new IllegalArgumentException("clipGradientNorm needs a positive norm, got " + maxNorm);
+        }
+        this.clipNorm = maxNorm;
+    }
+
+    /** Steps whose gradient {@link #clipGradientNorm clipping} scaled down so far. */
+    public int clippedSteps() {
+        return clippedSteps;
+    }
+
     @Override
     public void update(int iteration, int epoch, int examples) {
         List<Regularization> regs = config.getRegularization() == null ? List.of() : config.getRegularization();
         IUpdater u = updater;
         double lr = u.hasLearningRate() ? u.getLearningRate(iteration, epoch) : 1.0;
         for (String v : accumulated) {
-            INDArray grad = accumulators.get(v).divi(examples);
+            accumulators.get(v).divi(examples);
+        }
+        if (clipNorm < Double.POSITIVE_INFINITY) {
+            double squares = 0;
+            for (String v : accumulated) {
+                double n = accumulators.get(v).norm2Number().doubleValue();
+                squares += n * n;
+            }
+            double norm = Math.sqrt(squares);
+            if (norm > clipNorm) {
+                clippedSteps++;
+                for (String v : accumulated) {
+                    accumulators.get(v).muli(clipNorm / norm);
+                }
+            }
+        }
+        for (String v : accumulated) {
+            INDArray grad = accumulators.get(v);
             INDArray param = source.getVariable(v).getArr();
             for (Regularization r : regs) {
                 if (r.applyStep() == Regularization.ApplyStep.BEFORE_UPDATER) {

@@ -1,0 +1,706 @@
+package io.asyncpipeline.examples;
+
+import io.asyncpipeline.arbiter.DelayCorrectedNesterovSpace;
+import io.asyncpipeline.examples.TransformerComparison.Curve;
+import io.asyncpipeline.examples.TransformerComparison.Hyper;
+import io.asyncpipeline.examples.TransformerComparison.Optimiser;
+import io.asyncpipeline.examples.TransformerComparison.Options;
+import io.asyncpipeline.examples.TransformerComparison.Protocol;
+import io.asyncpipeline.examples.TransformerComparison.Variant;
+import io.asyncpipeline.examples.data.EuroparlText;
+import io.asyncpipeline.updater.DelayCorrectedNesterov;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
+import org.deeplearning4j.arbiter.optimize.distribution.LogUniformDistribution;
+import org.deeplearning4j.arbiter.optimize.generator.RandomSearchGenerator;
+import org.deeplearning4j.arbiter.optimize.parameter.continuous.ContinuousParameterSpace;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The paper's comparison on the paper's protocol (method.md §7), as a resumable sweep of {@link TransformerComparison}
+ * runs: for every stage count of {@code --stages} and every variant,
+ *
+ * <ol>
+ *   <li><b>tune</b>: an Arbiter random search ({@link RandomSearchGenerator}, seeded with {@code --tune-seed}) of
+ *       {@code --candidates} candidates over the variant's peak learning rate, and for the Nesterov variants its
+ *       momentum γ and discount δ, each candidate trained on {@code --tune-micro-batches} micro-batches with the tuning
+ *       seed and scored by its final validation loss. Every variant gets the same budget and seed. The best candidate of
+ *       each variant goes to {@code tuned-P<p>.json};</li>
+ *   <li><b>final</b>: each variant at its tuned values on every seed of {@code --seeds} (not the tuning seed), the full
+ *       {@code --micro-batches};</li>
+ *   <li><b>report</b>: mean ± standard deviation over seeds of the final validation loss, the simulated time on P devices
+ *       to reach GPipe (AdamW)'s final loss, a verdict per variant against GPipe that claims a difference only when the
+ *       gap exceeds both spreads, and plots of loss against data and against simulated device time with a seed band.</li>
+ * </ol>
+ *
+ * Every run is single-threaded replay (the same bits as stage threads; the op costs that feed the device-time simulator
+ * are then measured without contention). Results are written as each run finishes, and a run whose file exists is not
+ * repeated, so the sweep can be stopped and resumed, and split over processes or sessions by {@code --stages} and
+ * {@code --seeds}.
+ */
+@Command(name = "PaperComparison", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "The paper's comparison on the paper's protocol: per stage count, an equal-budget Arbiter search"
+                + " for every variant, the tuned variants on fresh seeds, and a report with mean ± sd, device time and"
+                + " plots. Resumable: runs already in --out are skipped.")
+public final class PaperComparison implements Callable<Integer> {
+
+    static final String TUNED = "tuned-P%d.json";
+    static final String REPORT = "report.md";
+    static final String SUMMARY = "summary.csv";
+    static final String SETTINGS = "settings.json";
+
+    /** Values of {@code --phase}. */
+    enum Phase { all, tune, finals, report }
+
+    @Option(names = "--out", paramLabel = "DIR", description = "results directory (created if missing; runs already"
+            + " in it are skipped). Default: ${DEFAULT-VALUE}")
+    Path out = Path.of("paper-comparison");
+
+    @Option(names = "--phase", description = "${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
+    Phase phase = Phase.all;
+
+    @Option(names = "--stages", split = ",", description = "stage counts (each a divisor of --layers). Default: 2,4,8")
+    List<Integer> stages = List.of(2, 4, 8);
+
+    @Option(names = "--seeds", split = ",", description = "seeds of the final runs. Default: 11,12,13")
+    List<Long> seeds = List.of(11L, 12L, 13L);
+
+    @Option(names = "--tune-seed", description = "seed of every tuning run. Default: ${DEFAULT-VALUE}")
+    long tuneSeed = 1;
+
+    @Option(names = "--candidates", description = "Arbiter candidates per variant and stage count. Default: ${DEFAULT-VALUE}")
+    int candidates = 6;
+
+    @Option(names = "--tune-micro-batches", description = "micro-batches per tuning run (a multiple of --micro), with"
+            + " its own warm-up and cosine over them; 0 means a quarter of --micro-batches. Default: ${DEFAULT-VALUE}")
+    int tuneMicroBatches = 0;
+
+    @Option(names = "--variants", split = ",", description = "variants (see TransformerComparison --help). Default: "
+            + TransformerComparison.DEFAULT_DATA_VARIANTS)
+    List<String> variants = List.of(TransformerComparison.DEFAULT_DATA_VARIANTS.split(","));
+
+    @Option(names = "--micro-batches", description = "micro-batches every final run trains on. Default: ${DEFAULT-VALUE}")
+    int microBatches = 6000;
+
+    @Option(names = "--layers", description = "transformer blocks. Default: ${DEFAULT-VALUE}")
+    int layers = 8;
+
+    @Option(names = "--dim", description = "model width. Default: ${DEFAULT-VALUE}")
+    int dim = 32;
+
+    @Option(names = "--heads", description = "attention heads. Default: ${DEFAULT-VALUE}")
+    int heads = 4;
+
+    @Option(names = "--context", description = "characters per window. Default: ${DEFAULT-VALUE}")
+    int context = 32;
+
+    @Option(names = "--batch", description = "windows per micro-batch. Default: ${DEFAULT-VALUE}")
+    int batch = 8;
+
+    @Option(names = "--micro", description = "M: GPipe's micro-batches per update. Default: ${DEFAULT-VALUE}")
+    int micro = 4;
+
+    @Option(names = "--eval-every", description = "micro-batches between validation measurements of a final run (a"
+            + " multiple of --micro); 0 means a twelfth of the run. Default: ${DEFAULT-VALUE}")
+    int evalEvery = 0;
+
+    @Option(names = "--val-windows", description = "validation windows. Default: ${DEFAULT-VALUE}")
+    int valWindows = 256;
+
+    @Option(names = "--clip", description = "gradient norm clipping per stage; 0: none. Default: ${DEFAULT-VALUE}")
+    double clip = 10;
+
+    @Option(names = "--lr", paramLabel = "<min:max>", description = "learning rates searched for the Adam and NAdam"
+            + " variants (log scale). Default: ${DEFAULT-VALUE}")
+    String lr = "2e-4:2e-2";
+
+    @Option(names = "--nesterov-lr", paramLabel = "<min:max>", description = "learning rates searched for nesterov"
+            + " (log scale; its step is lr · δ). Default: ${DEFAULT-VALUE}")
+    String nesterovLr = "0.03:1";
+
+    @Option(names = "--no-discount-lr", paramLabel = "<min:max>", description = "learning rates searched for"
+            + " nesterov-no-discount (log scale; δ = 1). Default: ${DEFAULT-VALUE}")
+    String noDiscountLr = "1e-3:0.1";
+
+    @Option(names = "--momentum", paramLabel = "<min:max>", description = "momentum γ searched for the Nesterov variants."
+            + " Default: ${DEFAULT-VALUE}")
+    String momentum = "0.9:0.99";
+
+    @Option(names = "--discount", paramLabel = "<min:max>", description = "discount δ searched for nesterov (log scale)."
+            + " Default: ${DEFAULT-VALUE}")
+    String discount = "0.01:0.3";
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(Cli.execute(new PaperComparison(), args));
+    }
+
+    /** The sweep's fixed settings: a resumed sweep must use the same (its runs would not be comparable otherwise). */
+    record Settings(int microBatches, int tuneMicroBatches, int layers, int dim, int heads, int context, int batch,
+                    int micro, int evalEvery, int valWindows, double clip, long tuneSeed, int candidates, String lr,
+                    String nesterovLr, String noDiscountLr, String momentum, String discount) {
+    }
+
+    private Settings settings() {
+        Cli.positive(spec, "--micro-batches", microBatches);
+        Cli.positive(spec, "--candidates", candidates);
+        if (tuneMicroBatches < 0) {
+            throw Cli.invalid(spec, "--tune-micro-batches must be at least 0 (0: a quarter of --micro-batches), got "
+                    + tuneMicroBatches);
+        }
+        for (int p : stages) {
+            if (p < 2 || layers % p != 0) {
+                throw Cli.invalid(spec, "--stages " + p + ": needs at least 2 stages dividing --layers " + layers);
+            }
+        }
+        for (long s : seeds) {
+            if (s == tuneSeed) {
+                throw Cli.invalid(spec, "--seeds must not hold the tuning seed " + tuneSeed + ": the final rows run on"
+                        + " fresh seeds");
+            }
+        }
+        for (String v : variants) {
+            if (!TransformerComparison.VARIANTS.contains(v) || v.equals("single")) {
+                throw Cli.invalid(spec, "--variants: unknown or unpipelined variant '" + v + "', choose from "
+                        + TransformerComparison.VARIANTS.subList(1, TransformerComparison.VARIANTS.size()));
+            }
+        }
+        if (clip < 0) {
+            throw Cli.invalid(spec, "--clip must be at least 0, got " + clip);
+        }
+        int tune = tuneMicroBatches > 0 ? tuneMicroBatches : Math.max(micro, microBatches / 4 - microBatches / 4 % micro);
+        Settings s = new Settings(microBatches, tune, layers, dim, heads, context, batch, micro, evalEvery,
+                valWindows, clip, tuneSeed, candidates, lr, nesterovLr, noDiscountLr, momentum, discount);
+        // the options of a run, checked once by TransformerComparison's own rules
+        for (int p : stages) {
+            options(s, p, tuneSeed, TransformerComparison.variant(variants.get(0)), null, tune);
+        }
+        for (String v : variants) {
+            space(TransformerComparison.variant(v), s);
+        }
+        return s;
+    }
+
+    /**
+     * The options of one run: the data protocol, single-threaded replay, the given variant with {@code hyper} (null:
+     * TransformerComparison's defaults).
+     */
+    Options options(Settings s, int p, long seed, Variant v, Hyper hyper, int length) {
+        List<String> args = new ArrayList<>(List.of("--protocol", "data", "--micro-batches", String.valueOf(length),
+                "--stages", String.valueOf(p), "--layers", String.valueOf(s.layers()), "--dim", String.valueOf(s.dim()),
+                "--heads", String.valueOf(s.heads()), "--context", String.valueOf(s.context()), "--batch",
+                String.valueOf(s.batch()), "--micro", String.valueOf(s.micro()), "--val-windows",
+                String.valueOf(s.valWindows()), "--seed", String.valueOf(seed), "--variants", v.name(), "--replay", "yes",
+                "--clip", String.valueOf(s.clip())));
+        // a tuning run measures its loss once, at the end; a final run a twelfth of the way (or --eval-every)
+        int eval = length == s.microBatches() ? s.evalEvery() : length;
+        args.addAll(List.of("--eval-every", String.valueOf(eval)));
+        TransformerComparison tc = new TransformerComparison();
+        try {
+            Options o = Cli.commandLine(tc).parseArgs(args.toArray(new String[0])) != null ? tc.options() : null;
+            if (hyper == null) {
+                return o;
+            }
+            Map<String, Hyper> h = Map.of(v.name(), hyper);
+            return new Options(o.protocol(), o.length(), o.stages(), o.layers(), o.batch(), o.context(), o.dim(),
+                    o.heads(), o.micro(), o.warmup(), o.pipeMareUpdates(), o.evalEvery(), o.valWindows(), o.seed(),
+                    o.variants(), o.replay(), o.psi(), o.clip(), h);
+        } catch (picocli.CommandLine.ParameterException e) {
+            throw Cli.invalid(spec, e.getMessage());
+        }
+    }
+
+    /** The Arbiter space a variant's candidates are drawn from. */
+    ParameterSpace<?> space(Variant v, Settings s) {
+        try {
+            return switch (v.optimiser()) {
+                case NESTEROV -> DelayCorrectedNesterovSpace.builder().learningRate(range("--nesterov-lr", s.nesterovLr(), true))
+                        .momentum(range("--momentum", s.momentum(), false))
+                        .discount(range("--discount", s.discount(), true)).build();
+                case NESTEROV_NO_DISCOUNT -> DelayCorrectedNesterovSpace.builder()
+                        .learningRate(range("--no-discount-lr", s.noDiscountLr(), true))
+                        .momentum(range("--momentum", s.momentum(), false))
+                        .discount(new org.deeplearning4j.arbiter.optimize.parameter.FixedValue<>(1.0)).build();
+                default -> range("--lr", s.lr(), true);
+            };
+        } catch (IllegalArgumentException e) {
+            throw Cli.invalid(spec, e.getMessage());
+        }
+    }
+
+    private ParameterSpace<Double> range(String option, String value, boolean log) {
+        String[] p = value.split(":");
+        try {
+            if (p.length != 2) {
+                throw new NumberFormatException("expected MIN:MAX");
+            }
+            double lo = Double.parseDouble(p[0]);
+            double hi = Double.parseDouble(p[1]);
+            if (!(lo < hi) || (log && !(lo > 0))) {
+                throw new NumberFormatException("need " + (log ? "0 < " : "") + "MIN < MAX");
+            }
+            return log ? new ContinuousParameterSpace(new LogUniformDistribution(lo, hi)) : new ContinuousParameterSpace(lo, hi);
+        } catch (NumberFormatException e) {
+            throw Cli.invalid(spec, option + " " + value + ": " + e.getMessage());
+        }
+    }
+
+    /** The variant's candidates, in the order the seeded Arbiter generator draws them. */
+    List<Hyper> candidates(Variant v, Settings s) {
+        RandomSearchGenerator g = new RandomSearchGenerator(space(v, s), null);
+        g.setRngSeed(s.tuneSeed());
+        List<Hyper> out = new ArrayList<>();
+        for (int i = 0; i < s.candidates(); i++) {
+            Object value = g.getCandidate().getValue();
+            if (value instanceof DelayCorrectedNesterov n) {
+                out.add(new Hyper(n.getLearningRate(0, 0), n.getMomentum(),
+                        v.optimiser() == Optimiser.NESTEROV_NO_DISCOUNT ? null : n.getDiscount()));
+            } else {
+                out.add(new Hyper((Double) value, null, null));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Settings s = settings();
+        Files.createDirectories(out);
+        checkSettings(s);
+        EuroparlText text = EuroparlText.load(0.1);
+        List<DataSet> validation = text.validationBatches(s.batch(), s.context(), s.valWindows(), DataType.FLOAT);
+        List<Variant> vs = variants.stream().map(TransformerComparison::variant).toList();
+        if (phase == Phase.all || phase == Phase.tune) {
+            for (int p : stages) {
+                tune(s, p, vs, text, validation);
+            }
+        }
+        if (phase == Phase.all || phase == Phase.finals) {
+            for (int p : stages) {
+                finals(s, p, vs, text, validation);
+            }
+        }
+        if (phase == Phase.all || phase == Phase.report) {
+            report(s);
+        }
+        return Cli.OK;
+    }
+
+    /** Writes {@value #SETTINGS}, or checks that an existing one matches (a resumed sweep must not change them). */
+    private void checkSettings(Settings s) throws IOException {
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        Path f = out.resolve(SETTINGS);
+        String mine = m.writeValueAsString(s);
+        if (Files.exists(f)) {
+            JsonNode theirs = m.readTree(Files.readString(f, StandardCharsets.UTF_8));
+            if (!theirs.equals(m.readTree(mine))) {
+                throw Cli.invalid(spec, "--out " + out + " holds a sweep with other settings (" + f + "): "
+                        + theirs + "; give another --out, or the same settings to resume it");
+            }
+        } else {
+            Files.writeString(f, mine, StandardCharsets.UTF_8);
+        }
+    }
+
+    private Path tuneFile(int p, Variant v) {
+        return out.resolve("tune").resolve("P" + p).resolve(v.name() + ".csv");
+    }
+
+    private Path finalFile(int p, long seed, Variant v) {
+        return out.resolve("final").resolve("P" + p).resolve("seed" + seed).resolve(v.name() + ".csv");
+    }
+
+    /** The tuning runs of stage count p that are not on disk yet, then {@code tuned-P<p>.json} from all of them. */
+    private void tune(Settings s, int p, List<Variant> vs, EuroparlText text, List<DataSet> validation) throws IOException {
+        for (Variant v : vs) {
+            Path f = tuneFile(p, v);
+            List<Map<String, String>> done = Files.exists(f) ? readCsv(f) : new ArrayList<>();
+            List<Hyper> cs = candidates(v, s);
+            for (int i = done.size(); i < cs.size(); i++) {
+                Hyper h = cs.get(i);
+                Options o = options(s, p, s.tuneSeed(), v, h, s.tuneMicroBatches());
+                long t0 = System.nanoTime();
+                String status = "complete";
+                double loss;
+                try {
+                    loss = TransformerComparison.run(v, o, text, validation, c -> { }).last();
+                } catch (RuntimeException e) {
+                    status = "failed: " + rootMessage(e);
+                    loss = Double.NaN;
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Map<String, String> row = new LinkedHashMap<>();
+                row.put("candidate", String.valueOf(i));
+                row.put("lr", String.valueOf(h.lr()));
+                row.put("momentum", h.momentum() == null ? "" : String.valueOf(h.momentum()));
+                row.put("discount", h.discount() == null ? "" : String.valueOf(h.discount()));
+                row.put("val_loss", Double.isNaN(loss) ? "" : String.valueOf(loss));
+                row.put("status", status);
+                row.put("seconds", String.format(Locale.ROOT, "%.1f", seconds));
+                done.add(row);
+                writeRows(f, done);
+                System.out.printf(Locale.ROOT, "tune P=%d %s candidate %d/%d (%s): %s, %.0f s%n", p, v.name(), i + 1,
+                        cs.size(), TransformerComparison.hyperCell(v, o), Double.isNaN(loss) ? status
+                                : String.format(Locale.ROOT, "validation loss %.4f", loss), seconds);
+            }
+        }
+        writeTuned(p, vs);
+    }
+
+    /** {@code tuned-P<p>.json}: each variant's best completed candidate (variants not fully tuned are left out). */
+    private void writeTuned(int p, List<Variant> vs) throws IOException {
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = m.createObjectNode();
+        ObjectNode variantsNode = root.putObject("variants");
+        for (Variant v : vs) {
+            Path f = tuneFile(p, v);
+            if (!Files.exists(f)) {
+                continue;
+            }
+            Map<String, String> best = null;
+            for (Map<String, String> r : readCsv(f)) {
+                if (!r.get("val_loss").isEmpty()
+                        && (best == null || Double.parseDouble(r.get("val_loss")) < Double.parseDouble(best.get("val_loss")))) {
+                    best = r;
+                }
+            }
+            if (best == null) {
+                continue;
+            }
+            ObjectNode n = variantsNode.putObject(v.name());
+            n.put("lr", Double.parseDouble(best.get("lr")));
+            if (!best.get("momentum").isEmpty()) {
+                n.put("momentum", Double.parseDouble(best.get("momentum")));
+            }
+            if (!best.get("discount").isEmpty()) {
+                n.put("discount", Double.parseDouble(best.get("discount")));
+            }
+            n.put("tuningLoss", Double.parseDouble(best.get("val_loss")));
+            n.put("candidate", Integer.parseInt(best.get("candidate")));
+        }
+        Path f = out.resolve(String.format(Locale.ROOT, TUNED, p));
+        Files.writeString(f, m.writeValueAsString(root), StandardCharsets.UTF_8);
+    }
+
+    /** Reads the per-variant values of a tuned.json (see {@link #writeTuned}). */
+    static Map<String, Hyper> readTuned(Path file) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(Files.readString(file, StandardCharsets.UTF_8));
+        JsonNode vs = root.get("variants");
+        if (vs == null || !vs.isObject()) {
+            throw new IllegalArgumentException("no \"variants\" object");
+        }
+        Map<String, Hyper> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = vs.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!TransformerComparison.VARIANTS.contains(e.getKey())) {
+                throw new IllegalArgumentException("unknown variant '" + e.getKey() + "'");
+            }
+            JsonNode n = e.getValue();
+            if (!n.has("lr") || !(n.get("lr").asDouble() > 0)) {
+                throw new IllegalArgumentException(e.getKey() + ": needs a positive \"lr\"");
+            }
+            out.put(e.getKey(), new Hyper(n.get("lr").asDouble(), n.has("momentum") ? n.get("momentum").asDouble() : null,
+                    n.has("discount") ? n.get("discount").asDouble() : null));
+        }
+        return out;
+    }
+
+    /** The final runs of stage count p not on disk yet, each at its variant's tuned values. */
+    private void finals(Settings s, int p, List<Variant> vs, EuroparlText text, List<DataSet> validation)
+            throws IOException {
+        Path tunedFile = out.resolve(String.format(Locale.ROOT, TUNED, p));
+        Map<String, Hyper> tuned = Files.exists(tunedFile) ? readTuned(tunedFile) : Map.of();
+        for (long seed : seeds) {
+            for (Variant v : vs) {
+                Path f = finalFile(p, seed, v);
+                if (Files.exists(f)) {
+                    continue;
+                }
+                Hyper h = tuned.get(v.name());
+                if (h == null) {
+                    System.out.printf("final P=%d seed %d %s: not tuned yet (run --phase tune first), skipped%n", p, seed,
+                            v.name());
+                    continue;
+                }
+                Options o = options(s, p, seed, v, h, s.microBatches());
+                long t0 = System.nanoTime();
+                Curve c = TransformerComparison.run(v, o, text, validation, cv -> { });
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("stages", p);
+                extra.put("seed", seed);
+                extra.put("lr", h.lr());
+                extra.put("momentum", h.momentum());
+                extra.put("discount", h.discount());
+                extra.put("psi", v.optimiser().nadam() ? o.psi(v) : null);
+                Files.createDirectories(f.getParent());
+                Path tmp = f.resolveSibling(f.getFileName() + ".partial");
+                TransformerComparison.csv(List.of(c), o, extra).write(tmp);
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                System.out.printf(Locale.ROOT, "final P=%d seed %d %s (%s): validation loss %.4f, %.0f s%n", p, seed,
+                        v.name(), TransformerComparison.hyperCell(v, o), c.last(), (System.nanoTime() - t0) / 1e9);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return m.replace('\n', ' ').replace(',', ';');
+    }
+
+    // ------------------------------------------------------------------------------------------------ report
+
+    /** One final run read back: validation loss, micro-batches and simulated device seconds at each measurement. */
+    record Run(int stages, long seed, String variant, double[] microBatches, double[] deviceSeconds, double[] loss,
+               Map<String, String> first) {
+
+        double last() {
+            return loss[loss.length - 1];
+        }
+
+        /** The first point where the loss reaches {@code target}, linearly interpolated; NaN if never. */
+        double reach(double[] x, double target) {
+            for (int i = 0; i < loss.length; i++) {
+                if (loss[i] <= target) {
+                    if (i == 0) {
+                        return x[0];
+                    }
+                    double f = (loss[i - 1] - target) / (loss[i - 1] - loss[i]);
+                    return x[i - 1] + f * (x[i] - x[i - 1]);
+                }
+            }
+            return Double.NaN;
+        }
+    }
+
+    /** Mean and sample standard deviation (0 for one value); NaN values are left out, {@code n} counts the rest. */
+    record Stat(double mean, double sd, int n) {
+        static Stat of(double[] v) {
+            double[] x = java.util.Arrays.stream(v).filter(d -> !Double.isNaN(d)).toArray();
+            if (x.length == 0) {
+                return new Stat(Double.NaN, Double.NaN, 0);
+            }
+            double mean = java.util.Arrays.stream(x).average().orElse(Double.NaN);
+            double ss = 0;
+            for (double d : x) {
+                ss += (d - mean) * (d - mean);
+            }
+            return new Stat(mean, x.length > 1 ? Math.sqrt(ss / (x.length - 1)) : 0, x.length);
+        }
+
+        String format(int decimals) {
+            return n == 0 ? "–" : String.format(Locale.ROOT, "%." + decimals + "f ± %." + decimals + "f", mean, sd);
+        }
+    }
+
+    /** Reads every final run on disk. */
+    List<Run> runs() throws IOException {
+        List<Run> runs = new ArrayList<>();
+        Path root = out.resolve("final");
+        if (!Files.isDirectory(root)) {
+            return runs;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".csv")).sorted().toList()) {
+                List<Map<String, String>> rows = readCsv(f);
+                if (rows.isEmpty()) {
+                    continue;
+                }
+                int n = rows.size();
+                double[] mb = new double[n];
+                double[] dev = new double[n];
+                double[] loss = new double[n];
+                for (int i = 0; i < n; i++) {
+                    mb[i] = Double.parseDouble(rows.get(i).get("micro_batches"));
+                    dev[i] = Double.parseDouble(rows.get(i).get("device_seconds"));
+                    loss[i] = Double.parseDouble(rows.get(i).get("val_loss"));
+                }
+                Map<String, String> r0 = rows.get(0);
+                runs.add(new Run(Integer.parseInt(r0.get("stages")), Long.parseLong(r0.get("seed")), r0.get("variant"),
+                        mb, dev, loss, r0));
+            }
+        }
+        return runs;
+    }
+
+    /** The report: per stage count a table of every variant over its seeds, plots, {@value #SUMMARY}. */
+    void report(Settings s) throws IOException {
+        List<Run> runs = runs();
+        if (runs.isEmpty()) {
+            System.out.println("no final runs in " + out + " yet");
+            return;
+        }
+        Map<Integer, Map<String, List<Run>>> by = new TreeMap<>();
+        for (Run r : runs) {
+            by.computeIfAbsent(r.stages(), k -> new LinkedHashMap<>()).computeIfAbsent(r.variant(), k -> new ArrayList<>())
+                    .add(r);
+        }
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "Paper protocol (method.md §7): %d-block transformer (d %d, %d heads, context"
+                        + " %d) on Europarl characters; every variant trains on the same %d micro-batches of %d windows;"
+                        + " GPipe updates once per %d, the asynchronous variants after every one; warm-up 6%%, cosine to"
+                        + " 0.1×, decoupled weight decay 0.01, per-stage gradient clipping at %s; learning rate (and γ, δ)"
+                        + " from an Arbiter random search of %d candidates per variant on seed %d (%d micro-batches"
+                        + " each). Validation loss in nats per character, mean ± sd over seeds.%n%n", s.layers(), s.dim(),
+                s.heads(), s.context(), s.microBatches(), s.batch(), s.micro(), s.clip() > 0 ? s.clip() : "none",
+                s.candidates(), s.tuneSeed(), s.tuneMicroBatches()));
+        Csv summary = new Csv("stages", "variant", "seeds", "lr", "momentum", "discount", "psi", "val_loss_mean",
+                "val_loss_sd", "device_seconds_mean", "device_seconds_to_gpipe_loss_mean", "micro_batches_to_gpipe_loss_mean",
+                "verdict_vs_gpipe_adamw");
+        for (Map.Entry<Integer, Map<String, List<Run>>> e : by.entrySet()) {
+            int p = e.getKey();
+            Map<String, List<Run>> vs = e.getValue();
+            List<Run> base = vs.getOrDefault("gpipe-adamw", List.of());
+            Stat baseStat = Stat.of(base.stream().mapToDouble(Run::last).toArray());
+            double target = baseStat.mean();
+            md.append(String.format(Locale.ROOT, "### P = %d stages%n%n", p));
+            md.append("| variant | lr | γ | δ / ψ | seeds | val. loss | vs GPipe (AdamW) | simulated s on P devices"
+                    + " | s to GPipe's loss | micro-batches to GPipe's loss |\n|---|---|---|---|---|---|---|---|---|---|\n");
+            for (String name : order(vs.keySet())) {
+                List<Run> rs = vs.get(name);
+                Stat loss = Stat.of(rs.stream().mapToDouble(Run::last).toArray());
+                Stat dev = Stat.of(rs.stream().mapToDouble(r -> r.deviceSeconds()[r.deviceSeconds().length - 1]).toArray());
+                Stat toTime = Stat.of(rs.stream().mapToDouble(r -> r.reach(r.deviceSeconds(), target)).toArray());
+                Stat toData = Stat.of(rs.stream().mapToDouble(r -> r.reach(r.microBatches(), target)).toArray());
+                String verdict = name.equals("gpipe-adamw") || base.isEmpty() ? "–" : verdict(loss, baseStat);
+                Map<String, String> f = rs.get(0).first();
+                String dOrPsi = !f.get("discount").isEmpty() ? "δ " + fmt(f.get("discount"))
+                        : name.equals("nesterov-no-discount") ? "δ 1" : !f.get("psi").isEmpty() ? "ψ " + fmt(f.get("psi")) : "";
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |%n", name,
+                        fmt(f.get("lr")), f.get("momentum").isEmpty() ? "" : fmt(f.get("momentum")), dOrPsi, loss.n(),
+                        loss.format(4), verdict, dev.format(0),
+                        toTime.n() == 0 ? "not reached" : toTime.format(0) + (toTime.n() < rs.size()
+                                ? " (" + toTime.n() + " of " + rs.size() + " seeds)" : ""),
+                        toData.n() == 0 ? "not reached" : toData.format(0)));
+                summary.row(p, name, loss.n(), f.get("lr"), f.get("momentum"), f.get("discount"), f.get("psi"),
+                        loss.mean(), loss.sd(), dev.mean(), toTime.mean(), toData.mean(), verdict);
+            }
+            md.append('\n');
+            plots(p, vs, s);
+        }
+        summary.write(out.resolve(SUMMARY));
+        Files.writeString(out.resolve(REPORT), md.toString(), StandardCharsets.UTF_8);
+        System.out.print(md);
+        System.out.println("report written to " + out.toAbsolutePath().resolve(REPORT) + ", " + SUMMARY
+                + " and loss-vs-*-P<p>.png");
+    }
+
+    private static String fmt(String number) {
+        return String.format(Locale.ROOT, "%.3g", Double.parseDouble(number));
+    }
+
+    /** Variant names in the order of {@link TransformerComparison#ALL}. */
+    private static List<String> order(java.util.Collection<String> names) {
+        return TransformerComparison.VARIANTS.stream().filter(names::contains).toList();
+    }
+
+    /**
+     * "better" or "worse" than GPipe (AdamW) only when the gap between the means exceeds both standard deviations,
+     * else "level (within spread)"; a single seed is never a claim.
+     */
+    static String verdict(Stat a, Stat base) {
+        if (a.n() < 2 || base.n() < 2) {
+            return "one seed: no claim";
+        }
+        double gap = a.mean() - base.mean();
+        if (Math.abs(gap) > Math.max(a.sd(), base.sd())) {
+            return String.format(Locale.ROOT, "%s by %.4f", gap < 0 ? "better" : "worse", Math.abs(gap));
+        }
+        return "level (within spread)";
+    }
+
+    /** loss-vs-data-P&lt;p&gt;.png and loss-vs-device-time-P&lt;p&gt;.png: the mean over seeds with ± sd bars. */
+    private void plots(int p, Map<String, List<Run>> vs, Settings s) {
+        List<Plots.Band> byData = new ArrayList<>();
+        List<Plots.Band> byTime = new ArrayList<>();
+        for (String name : order(vs.keySet())) {
+            List<Run> rs = vs.get(name);
+            int n = rs.stream().mapToInt(r -> r.loss().length).min().orElse(0);
+            double[] x = new double[n];
+            double[] t = new double[n];
+            double[] mean = new double[n];
+            double[] sd = new double[n];
+            for (int i = 0; i < n; i++) {
+                final int k = i;
+                x[i] = rs.get(0).microBatches()[i];
+                t[i] = Stat.of(rs.stream().mapToDouble(r -> r.deviceSeconds()[k]).toArray()).mean();
+                Stat st = Stat.of(rs.stream().mapToDouble(r -> r.loss()[k]).toArray());
+                mean[i] = st.mean();
+                sd[i] = st.sd();
+            }
+            String label = name + " (" + rs.size() + (rs.size() == 1 ? " seed)" : " seeds)");
+            byData.add(new Plots.Band(label, x, mean, sd));
+            byTime.add(new Plots.Band(label, t, mean, sd));
+        }
+        String title = String.format(Locale.ROOT, "Validation loss, %d stages, equal data (mean ± sd over seeds)", p);
+        String y = "validation loss (nats per character)";
+        Plots.bands(out.resolve("loss-vs-data-P" + p + ".png"), title, "micro-batches seen (" + s.batch()
+                + " windows each)", y, byData);
+        Plots.bands(out.resolve("loss-vs-device-time-P" + p + ".png"), title, "simulated time on " + p
+                + " devices (s)", y, byTime);
+    }
+
+    // ------------------------------------------------------------------------------------------------ CSV
+
+    static List<Map<String, String>> readCsv(Path f) throws IOException {
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        List<Map<String, String>> rows = new ArrayList<>();
+        if (lines.isEmpty()) {
+            return rows;
+        }
+        String[] header = lines.get(0).split(",", -1);
+        for (String line : lines.subList(1, lines.size())) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] cells = line.split(",", -1);
+            Map<String, String> row = new LinkedHashMap<>();
+            for (int i = 0; i < header.length; i++) {
+                row.put(header[i], i < cells.length ? cells[i] : "");
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static void writeRows(Path f, List<Map<String, String>> rows) {
+        try {
+            Files.createDirectories(f.getParent());
+            Csv csv = new Csv(rows.get(0).keySet().toArray(new String[0]));
+            for (Map<String, String> r : rows) {
+                csv.row(r.values().toArray());
+            }
+            csv.write(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + f, e);
+        }
+    }
+}

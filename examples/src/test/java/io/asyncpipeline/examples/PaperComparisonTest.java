@@ -1,0 +1,121 @@
+package io.asyncpipeline.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PaperComparisonTest {
+
+    @TempDir
+    Path tmp;
+
+    private String[] tiny(Path dir, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("--out", dir.toString(), "--stages", "2", "--seeds", "11,12",
+                "--candidates", "2", "--variants", "gpipe-adamw,nesterov", "--micro-batches", "8",
+                "--tune-micro-batches", "4", "--layers", "2", "--dim", "8", "--heads", "2", "--context", "8", "--batch",
+                "2", "--micro", "2", "--eval-every", "4", "--val-windows", "8"));
+        args.addAll(List.of(more));
+        return args.toArray(new String[0]);
+    }
+
+    private static String run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        String savedMode = System.getProperty(Progress.PROPERTY);
+        int code;
+        try {
+            System.setProperty(Progress.PROPERTY, "off");
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            code = Cli.execute(new PaperComparison(), args);
+        } finally {
+            System.setOut(saved);
+            if (savedMode == null) {
+                System.clearProperty(Progress.PROPERTY);
+            } else {
+                System.setProperty(Progress.PROPERTY, savedMode);
+            }
+        }
+        String s = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, s);
+        return s;
+    }
+
+    /**
+     * A whole tiny sweep: the Arbiter candidates of each variant (same count, same seed), the best of each in
+     * tuned-P2.json, the final runs on two fresh seeds at the tuned values, and the report with mean ± sd, verdicts and
+     * plots; run again, nothing is retrained.
+     */
+    @Test
+    void tinySweepTunesRunsReportsAndResumes() throws IOException {
+        Path dir = tmp.resolve("sweep");
+        String first = run(tiny(dir));
+        for (String v : List.of("gpipe-adamw", "nesterov")) {
+            List<Map<String, String>> tune = PaperComparison.readCsv(dir.resolve("tune/P2/" + v + ".csv"));
+            assertEquals(2, tune.size(), v);
+            assertTrue(tune.stream().allMatch(r -> r.get("status").equals("complete")), tune.toString());
+            for (long seed : new long[] {11, 12}) {
+                assertTrue(Files.exists(dir.resolve("final/P2/seed" + seed + "/" + v + ".csv")), v + " " + seed);
+            }
+        }
+        List<Map<String, String>> nesterov = PaperComparison.readCsv(dir.resolve("tune/P2/nesterov.csv"));
+        assertNotEquals(nesterov.get(0).get("discount"), nesterov.get(1).get("discount"), "random candidates differ");
+        double lo = Double.parseDouble(nesterov.get(0).get("lr"));
+        assertTrue(lo >= 0.03 && lo <= 1, "the --nesterov-lr range: " + lo);
+
+        Map<String, TransformerComparison.Hyper> tuned = PaperComparison.readTuned(dir.resolve("tuned-P2.json"));
+        assertEquals(2, tuned.size());
+        Map<String, String> bestRow = PaperComparison.readCsv(dir.resolve("tune/P2/gpipe-adamw.csv")).stream()
+                .min(java.util.Comparator.comparingDouble(r -> Double.parseDouble(r.get("val_loss")))).orElseThrow();
+        assertEquals(Double.parseDouble(bestRow.get("lr")), tuned.get("gpipe-adamw").lr(), 0);
+        List<Map<String, String>> fin = PaperComparison.readCsv(dir.resolve("final/P2/seed11/gpipe-adamw.csv"));
+        assertEquals(2, fin.size(), "two validation measurements");
+        assertEquals("4", fin.get(1).get("updates"), "GPipe: 8 micro-batches in 4 updates");
+        assertEquals(bestRow.get("lr"), fin.get(0).get("lr"));
+
+        String report = Files.readString(dir.resolve(PaperComparison.REPORT));
+        assertTrue(report.contains("### P = 2 stages"), report);
+        assertTrue(report.matches("(?s).*\\| nesterov \\| [0-9.e-]+ \\| [0-9.]+ \\| δ [0-9.e-]+ \\| 2 \\| [0-9.]+ ± [0-9.]+ \\|"
+                + " (better|worse|level).*"), report);
+        assertTrue(first.contains("tune P=2 nesterov candidate 2/2"), first);
+        ResultFilesTest.assertPng(dir.resolve("loss-vs-data-P2.png"));
+        ResultFilesTest.assertPng(dir.resolve("loss-vs-device-time-P2.png"));
+        assertEquals(3, Files.readAllLines(dir.resolve(PaperComparison.SUMMARY)).size());
+
+        long before = Files.getLastModifiedTime(dir.resolve("final/P2/seed12/nesterov.csv")).toMillis();
+        String again = run(tiny(dir));
+        assertTrue(!again.contains("tune P=2") && !again.contains("final P=2"), "nothing retrained:\n" + again);
+        assertEquals(before, Files.getLastModifiedTime(dir.resolve("final/P2/seed12/nesterov.csv")).toMillis());
+    }
+
+    /** Settings checks: a tuning seed among the final seeds, a stage count not dividing the blocks, a resumed sweep with other settings. */
+    @Test
+    void settingsAreCheckedAndAResumedSweepMustMatch() throws IOException {
+        Path dir = tmp.resolve("s");
+        PaperComparison pc = new PaperComparison();
+        CommandLine cl = Cli.commandLine(pc);
+        cl.parseArgs(tiny(dir, "--seeds", "1"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class, pc::call).getMessage().contains("tuning seed"));
+        PaperComparison pc2 = new PaperComparison();
+        Cli.commandLine(pc2).parseArgs(tiny(dir, "--stages", "3"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class, pc2::call).getMessage().contains("--stages 3"));
+        PaperComparison pc3 = new PaperComparison();
+        Cli.commandLine(pc3).parseArgs(tiny(dir, "--phase", "report"));
+        pc3.call();
+        PaperComparison pc4 = new PaperComparison();
+        Cli.commandLine(pc4).parseArgs(tiny(dir, "--phase", "report", "--clip", "5"));
+        assertTrue(assertThrows(CommandLine.ParameterException.class, pc4::call).getMessage().contains("other settings"));
+    }
+}
