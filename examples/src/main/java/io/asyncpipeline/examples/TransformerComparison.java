@@ -175,8 +175,9 @@ public final class TransformerComparison implements Callable<Integer> {
     enum YesNo { yes, no }
 
     @Option(names = "--protocol", description = "data: the paper's protocol, equal micro-batches (GPipe updates once"
-            + " per --micro of them); updates: equal updates of --batch windows. Default: ${DEFAULT-VALUE}")
-    Protocol protocol = Protocol.data;
+            + " per --micro of them); updates: equal updates of --batch windows. Default: updates when --steps is"
+            + " given, else data")
+    Protocol protocol;
 
     @Option(names = "--micro-batches", description = "data protocol: micro-batches every variant trains on."
             + " Default: ${DEFAULT-VALUE}")
@@ -384,6 +385,7 @@ public final class TransformerComparison implements Callable<Integer> {
 
     /** The parsed options, checked (a usage error naming the option otherwise). */
     Options options() {
+        Protocol protocol = this.protocol != null ? this.protocol : given("--steps") ? Protocol.updates : Protocol.data;
         boolean data = protocol == Protocol.data;
         if (data && given("--steps")) {
             throw Cli.invalid(spec, "--steps counts updates of the updates protocol; with --protocol data give"

@@ -251,7 +251,8 @@ class CliTest {
 
     @Test
     void transformerComparisonHelpListsEveryOptionWithItsDefault() {
-        assertHelp(new TransformerComparison(), "--protocol", "data", "--micro-batches", "6000", "--steps", "1200",
+        assertHelp(new TransformerComparison(), "--protocol", "updates when --steps is given, else data",
+                "--micro-batches", "6000", "--steps", "1200",
                 "--stages", "8", "--layers", "0", "--batch", "16", "--context", "64", "--dim", "64", "--heads", "4",
                 "--micro", "4", "--lr", "0.001", "--nesterov-lr", "0.3", "--momentum", "0.95", "--discount", "0.0",
                 "--warmup", "-1", "--pipemare", "0", "--eval-every", "0", "--val-windows", "256", "--seed", "7",

@@ -134,7 +134,10 @@ class TransformerComparisonTest {
         assertTrue(assertThrows(CommandLine.ParameterException.class,
                 () -> options("--micro-batches", "96", "--eval-every", "6")).getMessage().contains("--eval-every"));
         assertTrue(assertThrows(CommandLine.ParameterException.class,
-                () -> options("--steps", "96")).getMessage().contains("--protocol data"));
+                () -> options("--protocol", "data", "--steps", "96")).getMessage().contains("--protocol data"));
+        assertEquals(TransformerComparison.Protocol.updates, options("--steps", "96", "--warmup", "5").protocol(),
+                "--steps alone means the updates protocol");
+        assertEquals(TransformerComparison.Protocol.data, options().protocol());
         assertTrue(assertThrows(CommandLine.ParameterException.class,
                 () -> options("--protocol", "updates", "--micro-batches", "96")).getMessage().contains("--steps"));
         assertTrue(assertThrows(CommandLine.ParameterException.class,
