@@ -241,7 +241,7 @@ public final class TransformerComparison implements Callable<Integer> {
     Double clip;
 
     @Option(names = "--warmup", description = "linear warm-up, in micro-batches (data protocol; GPipe's is M times"
-            + " fewer updates) or steps; -1 means 6% of the run. Default: ${DEFAULT-VALUE}")
+            + " fewer updates) or steps; -1 means 6%% of the run. Default: ${DEFAULT-VALUE}")
     int warmup = -1;
 
     @Option(names = "--pipemare", description = "T_c of the PipeMare correction (nostash), in updates; 0 means a quarter"
