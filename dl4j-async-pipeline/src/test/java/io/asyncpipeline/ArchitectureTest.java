@@ -110,6 +110,15 @@ class ArchitectureTest {
                 .resideInAPackage("org.deeplearning4j.arbiter..").check(library));
     }
 
+    /** gRPC is an optional dependency too: only the gRPC transport package may touch it. */
+    @Test
+    void onlyTheGrpcTransportUsesGrpc() {
+        noClasses().that().resideOutsideOfPackage("io.asyncpipeline.transport.grpc..")
+                .should().dependOnClassesThat().resideInAPackage("io.grpc..").check(library);
+        assertThrows(AssertionError.class, () -> noClasses().should().dependOnClassesThat()
+                .resideInAPackage("io.grpc..").check(library));
+    }
+
     @Test
     void rootPackageHoldsThePublicApiOnly() {
         Set<String> root = new TreeSet<>();

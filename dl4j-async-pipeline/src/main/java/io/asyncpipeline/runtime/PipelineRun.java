@@ -85,6 +85,10 @@ final class PipelineRun {
             } else {
                 threaded(workers, failures, pacer);
             }
+        } finally {
+            for (Transport.Link link : links) {
+                transport.close(link);
+            }
         }
         long wall = System.nanoTime() - t0;
         FailureHandler.Failure f = failures.failure();

@@ -19,6 +19,13 @@ public interface Transport {
      */
     Link open(int cut, int capacity, HaltSignal halt);
 
+    /**
+     * Releases what {@link #open} made for one run, once the run has ended (normally or not): no stage uses
+     * {@code link} any more. The in-JVM transports hold nothing; a network transport closes its streams.
+     */
+    default void close(Link link) {
+    }
+
     /** The channels of one cut. */
     record Link(Channel forward, Channel backward) {
     }
