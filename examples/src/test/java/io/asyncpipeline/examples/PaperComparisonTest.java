@@ -118,4 +118,34 @@ class PaperComparisonTest {
         Cli.commandLine(pc4).parseArgs(tiny(dir, "--phase", "report", "--clip", "5"));
         assertTrue(assertThrows(CommandLine.ParameterException.class, pc4::call).getMessage().contains("other settings"));
     }
+
+    /** A difference is claimed only when the gap between the means exceeds both standard deviations. */
+    @Test
+    void verdictsClaimOnlyGapsLargerThanBothSpreads() {
+        PaperComparison.Stat base = PaperComparison.Stat.of(new double[] {2.40, 2.43, 2.37});
+        assertEquals(2.40, base.mean(), 1e-12);
+        assertEquals(0.03, base.sd(), 1e-12);
+        assertTrue(PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.30, 2.31, 2.29}), base)
+                .startsWith("better by 0.1000"));
+        assertTrue(PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.50, 2.52, 2.48}), base)
+                .startsWith("worse"));
+        assertEquals("level (within spread)",
+                PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.38, 2.42, 2.34}), base));
+        // a gap larger than the base's spread but not the variant's own: no claim
+        assertEquals("level (within spread)",
+                PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.25, 2.45, 2.35}), base));
+        assertEquals("one seed: no claim", PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.0}), base));
+        assertEquals(2, PaperComparison.Stat.of(new double[] {1, Double.NaN, 3}).n(), "NaN (not reached) left out");
+    }
+
+    /** The data or time to reach a loss is interpolated between measurements; never reaching it is NaN. */
+    @Test
+    void reachInterpolatesBetweenMeasurements() {
+        PaperComparison.Run r = new PaperComparison.Run(8, 11, "stash", new double[] {500, 1000, 1500},
+                new double[] {10, 20, 30}, new double[] {3.0, 2.5, 2.0}, Map.of());
+        assertEquals(1250, r.reach(r.microBatches(), 2.25), 1e-9);
+        assertEquals(25, r.reach(r.deviceSeconds(), 2.25), 1e-9);
+        assertEquals(500, r.reach(r.microBatches(), 3.5), 1e-9, "reached at the first measurement");
+        assertTrue(Double.isNaN(r.reach(r.microBatches(), 1.9)));
+    }
 }
