@@ -25,9 +25,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
-import org.deeplearning4j.arbiter.optimize.distribution.LogUniformDistribution;
 import org.deeplearning4j.arbiter.optimize.generator.RandomSearchGenerator;
-import org.deeplearning4j.arbiter.optimize.parameter.continuous.ContinuousParameterSpace;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.shade.jackson.databind.JsonNode;
@@ -222,14 +220,9 @@ public final class PaperComparison implements Callable<Integer> {
         args.addAll(List.of("--eval-every", String.valueOf(eval)));
         TransformerComparison tc = new TransformerComparison();
         try {
-            Options o = Cli.commandLine(tc).parseArgs(args.toArray(new String[0])) != null ? tc.options() : null;
-            if (hyper == null) {
-                return o;
-            }
-            Map<String, Hyper> h = Map.of(v.name(), hyper);
-            return new Options(o.protocol(), o.length(), o.stages(), o.layers(), o.batch(), o.context(), o.dim(),
-                    o.heads(), o.micro(), o.warmup(), o.pipeMareUpdates(), o.evalEvery(), o.valWindows(), o.seed(),
-                    o.variants(), o.replay(), o.psi(), o.clip(), h);
+            Cli.commandLine(tc).parseArgs(args.toArray(new String[0]));
+            Options o = tc.options();
+            return hyper == null ? o : o.withHyper(v, hyper);
         } catch (picocli.CommandLine.ParameterException e) {
             throw Cli.invalid(spec, e.getMessage());
         }
@@ -254,20 +247,7 @@ public final class PaperComparison implements Callable<Integer> {
     }
 
     private ParameterSpace<Double> range(String option, String value, boolean log) {
-        String[] p = value.split(":");
-        try {
-            if (p.length != 2) {
-                throw new NumberFormatException("expected MIN:MAX");
-            }
-            double lo = Double.parseDouble(p[0]);
-            double hi = Double.parseDouble(p[1]);
-            if (!(lo < hi) || (log && !(lo > 0))) {
-                throw new NumberFormatException("need " + (log ? "0 < " : "") + "MIN < MAX");
-            }
-            return log ? new ContinuousParameterSpace(new LogUniformDistribution(lo, hi)) : new ContinuousParameterSpace(lo, hi);
-        } catch (NumberFormatException e) {
-            throw Cli.invalid(spec, option + " " + value + ": " + e.getMessage());
-        }
+        return SearchRange.parse(spec, option, value, log, false);
     }
 
     /** The variant's candidates, in the order the seeded Arbiter generator draws them. */

@@ -4,8 +4,6 @@ import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.FashionMnist;
 import io.asyncpipeline.metrics.PipelineMetrics;
-import io.asyncpipeline.metrics.StageMetrics;
-import io.asyncpipeline.schedule.OpCosts;
 import io.asyncpipeline.schedule.Schedules;
 import io.asyncpipeline.schedule.StagePlan;
 import io.asyncpipeline.schedule.TimingSimulator;
@@ -551,17 +549,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     /** Mean utilisation the simulator predicts from the run's measured mean op costs per stage. */
     private static double predicted(PipelineMetrics m, StagePlan plan) {
-        int p = m.stages().size();
-        double[] f = new double[p];
-        double[] b = new double[p];
-        double[] u = new double[p];
-        for (int k = 0; k < p; k++) {
-            StageMetrics s = m.stage(k);
-            f[k] = s.forwardNanos() / (double) Math.max(1, s.forwards());
-            b[k] = (s.backwardNanos() + s.recomputeNanos()) / (double) Math.max(1, s.backwards());
-            u[k] = s.updateNanos() / (double) Math.max(1, s.updates());
-        }
-        return TimingSimulator.simulate(plan, OpCosts.of(f, b, u, new double[p - 1])).meanUtilisation();
+        return TimingSimulator.simulate(plan, MeasuredCosts.of(m)).meanUtilisation();
     }
 
     private static String utilisation(PipelineMetrics m) {

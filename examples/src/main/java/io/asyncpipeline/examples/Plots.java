@@ -44,9 +44,7 @@ final class Plots {
 
     /** A line chart with markers, one line per series; series without points are left out. */
     static void lines(Path png, String title, String xTitle, String yTitle, List<Series> series) {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setMarkerSize(5);
+        XYChart chart = xyChart(title, xTitle, yTitle);
         for (Series s : series) {
             if (s.x().length > 0) {
                 chart.addSeries(s.name(), s.x(), s.y());
@@ -67,15 +65,20 @@ final class Plots {
 
     /** A line chart with markers and error bars, one line per band; bands without points are left out. */
     static void bands(Path png, String title, String xTitle, String yTitle, List<Band> bands) {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setMarkerSize(5);
+        XYChart chart = xyChart(title, xTitle, yTitle);
         for (Band b : bands) {
             if (b.x().length > 0) {
                 chart.addSeries(b.name(), b.x(), b.y(), b.spread());
             }
         }
         save(chart, png);
+    }
+
+    private static XYChart xyChart(String title, String xTitle, String yTitle) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setMarkerSize(5);
+        return chart;
     }
 
     /**

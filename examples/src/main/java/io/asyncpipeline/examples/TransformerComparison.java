@@ -5,8 +5,6 @@ import io.asyncpipeline.NativeMemoryGuard;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.examples.data.EuroparlText;
 import io.asyncpipeline.metrics.PipelineMetrics;
-import io.asyncpipeline.metrics.StageMetrics;
-import io.asyncpipeline.schedule.OpCosts;
 import io.asyncpipeline.schedule.Schedules;
 import io.asyncpipeline.schedule.StagePlan;
 import io.asyncpipeline.schedule.TimingSimulator;
@@ -366,6 +364,14 @@ public final class TransformerComparison implements Callable<Integer> {
 
         Hyper hyper(Variant v) {
             return hypers.get(v.name());
+        }
+
+        /** These options with {@code v}'s optimiser values set to {@code h}. */
+        Options withHyper(Variant v, Hyper h) {
+            Map<String, Hyper> m = new LinkedHashMap<>(hypers);
+            m.put(v.name(), h);
+            return new Options(protocol, length, stages, layers, batch, context, dim, heads, micro, warmup,
+                    pipeMareUpdates, evalEvery, valWindows, seed, variants, replay, psi, clip, Map.copyOf(m));
         }
 
         /** The chunks' sizes in protocol units. */
@@ -746,17 +752,8 @@ public final class TransformerComparison implements Callable<Integer> {
      */
     static double simulatedSeconds(Variant v, Options o, PipelineMetrics m, int dataSets) {
         int p = m.stages().size();
-        double[] f = new double[p];
-        double[] b = new double[p];
-        double[] u = new double[p];
-        for (int k = 0; k < p; k++) {
-            StageMetrics s = m.stage(k);
-            f[k] = s.forwardNanos() / (double) Math.max(1, s.forwards());
-            b[k] = (s.backwardNanos() + s.recomputeNanos()) / (double) Math.max(1, s.backwards());
-            u[k] = s.updateNanos() / (double) Math.max(1, s.updates());
-        }
         StagePlan plan = v.gpipe() ? Schedules.gpipe(p, o.micro(), dataSets) : Schedules.async1F1B(p, dataSets);
-        return TimingSimulator.simulate(plan, OpCosts.of(f, b, u, new double[p - 1])).makespan() / 1e9;
+        return TimingSimulator.simulate(plan, MeasuredCosts.of(m)).makespan() / 1e9;
     }
 
     /**

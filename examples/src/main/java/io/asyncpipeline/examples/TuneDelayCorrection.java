@@ -21,10 +21,8 @@ import org.deeplearning4j.arbiter.optimize.api.termination.MaxCandidatesConditio
 import org.deeplearning4j.arbiter.optimize.api.termination.MaxTimeCondition;
 import org.deeplearning4j.arbiter.optimize.api.termination.TerminationCondition;
 import org.deeplearning4j.arbiter.optimize.config.OptimizationConfiguration;
-import org.deeplearning4j.arbiter.optimize.distribution.LogUniformDistribution;
 import org.deeplearning4j.arbiter.optimize.generator.GridSearchCandidateGenerator;
 import org.deeplearning4j.arbiter.optimize.generator.RandomSearchGenerator;
-import org.deeplearning4j.arbiter.optimize.parameter.continuous.ContinuousParameterSpace;
 import org.deeplearning4j.arbiter.optimize.runner.CandidateInfo;
 import org.deeplearning4j.arbiter.optimize.runner.CandidateStatus;
 import org.deeplearning4j.arbiter.optimize.runner.IOptimizationRunner;
@@ -277,23 +275,7 @@ public final class TuneDelayCorrection implements Callable<Integer> {
 
     /** A MIN:MAX option as a space: log-uniform or uniform; a single value is fixed. */
     private ParameterSpace<Double> range(String option, String value, boolean log) {
-        String[] p = value.split(":");
-        try {
-            if (p.length == 1) {
-                return new org.deeplearning4j.arbiter.optimize.parameter.FixedValue<>(Double.parseDouble(p[0]));
-            }
-            if (p.length != 2) {
-                throw new NumberFormatException("expected MIN:MAX");
-            }
-            double lo = Double.parseDouble(p[0]);
-            double hi = Double.parseDouble(p[1]);
-            if (!(lo < hi) || (log && !(lo > 0))) {
-                throw new NumberFormatException("need " + (log ? "0 < " : "") + "MIN < MAX");
-            }
-            return log ? new ContinuousParameterSpace(new LogUniformDistribution(lo, hi)) : new ContinuousParameterSpace(lo, hi);
-        } catch (NumberFormatException e) {
-            throw Cli.invalid(spec, option + " " + value + ": " + e.getMessage());
-        }
+        return SearchRange.parse(spec, option, value, log, true);
     }
 
     private void checkRange(String option, String value, boolean log,
