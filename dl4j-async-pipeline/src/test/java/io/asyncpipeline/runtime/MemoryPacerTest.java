@@ -34,6 +34,44 @@ class MemoryPacerTest {
         });
     }
 
+    /**
+     * A trim is charged its time plus the refaults of the bytes it returned, and the next one waits WAIT_FACTOR times
+     * that: trims and their refaults take a bounded share of the time, however fast garbage comes.
+     */
+    @Test
+    void trimsWaitInProportionToTheirCost() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            MemoryPacer.allowNow();
+            try (MemoryPacer pacer = MemoryPacer.start(16L << 20)) {
+                INDArray[] hold = new INDArray[8];
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (pacer.trimHistory().size() < 3 && System.nanoTime() < deadline) {
+                    for (int i = 0; i < hold.length; i++) {
+                        hold[i] = Nd4j.ones(DataType.FLOAT, 4 << 20);     // 16 MB each, touched, garbage next round
+                    }
+                    Thread.sleep(10);
+                }
+                java.util.List<MemoryPacer.Trim> trims = pacer.trimHistory();
+                if (!NativeTrim.available()) {
+                    assertEquals(0, trims.size());
+                    return;
+                }
+                assertTrue(trims.size() >= 2, "trims happened: " + trims);
+                for (int i = 1; i < trims.size(); i++) {
+                    MemoryPacer.Trim prev = trims.get(i - 1);
+                    MemoryPacer.Trim next = trims.get(i);
+                    assertTrue(prev.costNanos() >= prev.end() - prev.start(), "the cost includes the trim's time");
+                    assertTrue(prev.costNanos() >= (long) (prev.releasedBytes() * MemoryPacer.REFAULT_NANOS_PER_BYTE),
+                            "the cost includes the refaults");
+                    long gap = next.start() - prev.end();
+                    assertTrue(gap >= MemoryPacer.WAIT_FACTOR * prev.costNanos(),
+                            "trim " + i + " started " + gap + " ns after the previous, whose cost was "
+                                    + prev.costNanos() + " ns");
+                }
+            }
+        });
+    }
+
     @Test
     void aZeroBudgetNeverCollects() throws InterruptedException {
         try (MemoryPacer pacer = MemoryPacer.start(0)) {
