@@ -7,6 +7,9 @@ import io.asyncpipeline.model.multilayer.MultiLayerSetup;
 import io.asyncpipeline.model.samediff.SameDiffSetup;
 import io.asyncpipeline.runtime.PipelineModel;
 import io.asyncpipeline.runtime.PipelineTrainer;
+import io.asyncpipeline.runtime.StageEngine;
+import io.asyncpipeline.process.RemoteEngine;
+import io.asyncpipeline.model.PipelineOptions;
 import io.asyncpipeline.runtime.RunFailedException;
 import io.asyncpipeline.runtime.RunSettings;
 import java.util.function.Supplier;
@@ -98,7 +101,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
 
     /**
      * Saves the wrapped model with its parameters, optimizer state and iteration/epoch counters, as
-     * {@code ModelSerializer.writeModel(net, file, true)} (SameDiff: {@code sd.save(file, true)}). Between
+     * {@code ModelSerializer.writeModel(net, file, true)} (SameDiff: {@code sd.save(file, true)}), atomically (a
+     * temporary file beside it, then one rename: a crash leaves the old checkpoint or the new one). With stage
+     * processes the state was brought home at the end of the last fit, so the file is the same. Between
      * {@code fit} calls the pipeline is drained, so wrapping the restored model again and continuing gives the
      * same numbers as not stopping.
      *
@@ -109,6 +114,14 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             throw new IllegalStateException("fit is running: checkpoints are taken at a drained point, after fit returns");
         }
         model.saveCheckpoint(file);
+    }
+
+    /**
+     * The OS process ids of the stage processes this wrapper started ({@link StageProcesses#local(int)}); empty when
+     * the stages are threads of this JVM or processes started by hand.
+     */
+    public java.util.List<Long> stageProcessIds() {
+        return trainer.engine() instanceof RemoteEngine r ? r.processIds() : java.util.List.of();
     }
 
     /** Metrics of the last completed {@code fit}, or null. */
@@ -135,10 +148,14 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
         return settings;
     }
 
+    /** Stops a running fit, and the stage processes if the wrapper started them. */
     @Override
     public void close() {
         stopFit();
-        closed = true;
+        if (!closed) {
+            closed = true;
+            trainer.engine().close();
+        }
     }
 
     /**
@@ -150,15 +167,18 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
     public static final class Builder extends PipelineBuilder<Builder> {
 
         private final ModelSetup setup;
+        private final Object userModel;
 
         /** @param net an initialised network ({@code net.init()} called) */
         public Builder(MultiLayerNetwork net) {
             this.setup = new MultiLayerSetup(net);
+            this.userModel = net;
         }
 
         /** @param graph an initialised graph ({@code graph.init()} called) */
         public Builder(ComputationGraph graph) {
             this.setup = new GraphSetup(graph);
+            this.userModel = graph;
         }
 
         /**
@@ -170,6 +190,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
          */
         public Builder(SameDiff sameDiff) {
             this.setup = new SameDiffSetup(sameDiff);
+            this.userModel = sameDiff;
         }
 
         /**
@@ -185,12 +206,15 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
 
         /** Validates the options, cuts the model into stages and returns the wrapper. */
         public AsyncPipelineWrapper build() {
-            ModelSetup.Built built = setup.build(options());
+            PipelineOptions o = options();
+            ModelSetup.Built built = setup.build(o);
             RunSettings r = built.settings();
             PipelineSettings settings = new PipelineSettings(schedule, microBatches, r.devices(), r.weightStashing(),
                     r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget(), r.timelineSpans());
             PipelineTrainer.ScoreCheck check = failOnNonFiniteScore ? AsyncPipelineWrapper::checkScore : (i, m, s) -> { };
-            return new AsyncPipelineWrapper(built.model(), settings, new PipelineTrainer(built.model(), r, transport, check));
+            StageEngine engine = processes == null ? StageEngine.inProcess(built.model().stages(), r, transport)
+                    : RemoteEngine.start(processes.launch(), built.model(), r, o, failOnNonFiniteScore, userModel);
+            return new AsyncPipelineWrapper(built.model(), settings, new PipelineTrainer(built.model(), r, engine, check));
         }
     }
 

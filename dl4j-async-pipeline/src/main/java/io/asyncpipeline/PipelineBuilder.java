@@ -39,6 +39,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     Integer pipeMareIterations;
     final Map<Integer, IUpdater> stageUpdaters = new HashMap<>();
     Transport transport = new InJvmTransport();
+    StageProcesses processes;
     boolean recordTimeline;
     Double gradientClipNorm;
     int timelineSpanLimit = DEFAULT_TIMELINE_SPAN_LIMIT;
@@ -198,6 +199,18 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     }
 
     /**
+     * Runs the stages in separate processes ({@link StageProcesses#local(int)} starts them on this host,
+     * {@link StageProcesses#peers(String)} reaches processes started by hand) instead of threads of this JVM. Without
+     * {@link #stages(int)}, {@link #partition(int...)} or a cut list, the pipeline has one stage per process. Not
+     * with {@link #singleThreadedReplay(boolean)}, {@link #transport(Transport)} or {@link #recordTimeline(boolean)}.
+     * Close the wrapper to stop local processes. Default: none (stages are threads).
+     */
+    public B processes(StageProcesses processes) {
+        this.processes = processes;
+        return self();
+    }
+
+    /**
      * Record every stage's timeline during each {@code fit}: its forwards, recomputes, backwards, updates, stage 0's
      * reads from the iterator, and its waits on the channels. Read it after the fit with
      * {@code metrics().timeline()}: {@code writeChromeTrace(path)} writes a trace for ui.perfetto.dev or
@@ -235,6 +248,18 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
         if (transport == null) {
             throw new IllegalArgumentException("transport is null: leave it unset for the in-JVM default");
         }
+        if (processes != null) {
+            if (replay) {
+                throw new IllegalArgumentException("singleThreadedReplay runs every stage in this thread; it cannot run"
+                        + " with processes(...)");
+            }
+            if (!(transport instanceof InJvmTransport)) {
+                throw new IllegalArgumentException("processes(...) joins its stages over gRPC itself; leave transport unset");
+            }
+            if (recordTimeline) {
+                throw new IllegalArgumentException("recordTimeline is not supported with processes(...) yet");
+            }
+        }
         if (gradientClipNorm != null && !(gradientClipNorm > 0 && gradientClipNorm < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("clipGradientNorm must be a positive, finite norm, got "
                     + gradientClipNorm);
@@ -244,7 +269,11 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
                 throw new IllegalArgumentException("stageUpdater(" + e.getKey() + ", null): give an updater");
             }
         }
-        return new PipelineOptions(stages, partition, cutAfter, schedule.name(),
+        Integer p = stages;
+        if (processes != null && stages == null && partition == null && cutAfter == null) {
+            p = processes.count();
+        }
+        return new PipelineOptions(p, partition, cutAfter, schedule.name(),
                 schedule.generator(microBatches), weightStashing, microBatches, devices, seed, replay, recompute,
                 ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
                 pipeMareIterations, stageUpdaters, recordTimeline ? timelineSpanLimit : 0, gradientClipNorm);

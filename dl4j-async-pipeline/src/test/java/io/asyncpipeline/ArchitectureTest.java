@@ -49,13 +49,15 @@ class ArchitectureTest {
                 .layer("Updater").definedBy("io.asyncpipeline.updater..")
                 .layer("Transformer").definedBy("io.asyncpipeline.transformer..")
                 .layer("Tuning").definedBy("io.asyncpipeline.arbiter..")
+                .layer("Process").definedBy("io.asyncpipeline.process..")
                 .whereLayer("Facade").mayOnlyBeAccessedByLayers("Tuning")
-                .whereLayer("Model").mayOnlyBeAccessedByLayers("Facade", "Transformer")
-                .whereLayer("Runtime").mayOnlyBeAccessedByLayers("Facade", "Model")
-                .whereLayer("Stage").mayOnlyBeAccessedByLayers("Runtime", "Model")
-                .whereLayer("Transport").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
-                .whereLayer("Schedule").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage")
-                .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Facade", "Runtime", "Stage", "Tuning")
+                .whereLayer("Process").mayOnlyBeAccessedByLayers("Facade")
+                .whereLayer("Model").mayOnlyBeAccessedByLayers("Facade", "Transformer", "Process")
+                .whereLayer("Runtime").mayOnlyBeAccessedByLayers("Facade", "Model", "Process")
+                .whereLayer("Stage").mayOnlyBeAccessedByLayers("Runtime", "Model", "Process")
+                .whereLayer("Transport").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage", "Process")
+                .whereLayer("Schedule").mayOnlyBeAccessedByLayers("Facade", "Model", "Runtime", "Stage", "Process")
+                .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Facade", "Runtime", "Stage", "Tuning", "Process")
                 .whereLayer("Partition").mayOnlyBeAccessedByLayers("Model")
                 .whereLayer("Updater").mayOnlyBeAccessedByLayers("Model", "Transformer", "Tuning")
                 .whereLayer("Transformer").mayOnlyBeAccessedByLayers("Tuning")
@@ -110,10 +112,10 @@ class ArchitectureTest {
                 .resideInAPackage("org.deeplearning4j.arbiter..").check(library));
     }
 
-    /** gRPC is an optional dependency too: only the gRPC transport package may touch it. */
+    /** gRPC is an optional dependency too: only the gRPC transport and the stage processes may touch it. */
     @Test
     void onlyTheGrpcTransportUsesGrpc() {
-        noClasses().that().resideOutsideOfPackage("io.asyncpipeline.transport.grpc..")
+        noClasses().that().resideOutsideOfPackages("io.asyncpipeline.transport.grpc..", "io.asyncpipeline.process..")
                 .should().dependOnClassesThat().resideInAPackage("io.grpc..").check(library);
         assertThrows(AssertionError.class, () -> noClasses().should().dependOnClassesThat()
                 .resideInAPackage("io.grpc..").check(library));
@@ -130,7 +132,7 @@ class ArchitectureTest {
             }
         }
         assertEquals(Set.of("AsyncPipelineWrapper", "PipelineBuilder", "Schedule", "PipelineSettings", "PipelineCuts",
-                "PipelineException", "NonFiniteScoreException", "NativeMemoryGuard"), root);
+                "PipelineException", "NonFiniteScoreException", "NativeMemoryGuard", "StageProcesses"), root);
     }
 
     /** The layer rule is not vacuous: a class of a lower layer that used the facade would be reported. */

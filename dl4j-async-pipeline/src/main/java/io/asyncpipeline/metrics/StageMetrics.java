@@ -52,6 +52,27 @@ public final class StageMetrics {
         peakStashBytes = Math.max(peakStashBytes, bytes);
     }
 
+    /**
+     * The metrics of a stage that ran elsewhere (a stage process), from the values its own {@code StageMetrics}
+     * reported.
+     */
+    public static StageMetrics of(int stage, long forwardNanos, long recomputeNanos, long backwardNanos, long updateNanos,
+                                  int forwards, int recomputes, int backwards, int updates, long peakStashBytes,
+                                  Map<Integer, Integer> delayCounts) {
+        StageMetrics s = new StageMetrics(stage);
+        s.forwardNanos = forwardNanos;
+        s.recomputeNanos = recomputeNanos;
+        s.backwardNanos = backwardNanos;
+        s.updateNanos = updateNanos;
+        s.forwards = forwards;
+        s.recomputes = recomputes;
+        s.backwards = backwards;
+        s.updates = updates;
+        s.peakStashBytes = peakStashBytes;
+        s.delayCounts.putAll(delayCounts);
+        return s;
+    }
+
     /** Sum of two runs of the same stage (e.g. two epochs). */
     public StageMetrics plus(StageMetrics o) {
         StageMetrics s = new StageMetrics(stage);

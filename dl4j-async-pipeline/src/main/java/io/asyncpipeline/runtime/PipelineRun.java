@@ -21,61 +21,121 @@ import java.util.concurrent.TimeUnit;
  * One pass of the pipeline over a micro-batch source: opens the transport's channels for every cut, wires P
  * stage workers to them, runs the workers on their own threads (or steps them in one thread for a replay),
  * joins every thread, and turns the first failure into a {@link RunFailedException}.
+ *
+ * <p>A stage process runs a contiguous part of the pipeline, stages {@code first} to {@code first + n - 1} of
+ * {@code total}: the transport then also opens the cuts at the part's edges (the one before {@code first}, unless it
+ * is stage 0, and the one after the last), whose far ends are in other processes.
  */
-final class PipelineRun {
+public final class PipelineRun {
 
     /** How long the caller waits for halted threads to leave before giving up on them. */
     private static final long JOIN_AFTER_HALT_MILLIS = 30_000;
 
     private final List<StageComputation> stages;
+    private final int first;
+    private final int total;
     private final RunSettings settings;
     private final Transport transport;
     private final List<StageTimeline> timelines;
     private volatile List<StageMetrics> lastMetrics = List.of();
+    private final HaltSignal halt;
+    private volatile FailureHandler failures;
+    private volatile Throwable abortedBefore;
 
-    /** A run that records no timeline. */
+    /** A run of every stage that records no timeline. */
     PipelineRun(List<StageComputation> stages, RunSettings settings, Transport transport) {
-        this(stages, settings, transport, null);
+        this(stages, 0, stages.size(), settings, transport, null);
     }
 
-    /** @param timelines one recorder per stage, written by that stage's worker; null to record none */
-    PipelineRun(List<StageComputation> stages, RunSettings settings, Transport transport, List<StageTimeline> timelines) {
+    /**
+     * @param stages    the stages this run hosts: stages {@code first} to {@code first + stages.size() - 1}
+     * @param total     P, the number of stages of the whole pipeline
+     * @param timelines one recorder per hosted stage, written by that stage's worker; null to record none
+     */
+    public PipelineRun(List<StageComputation> stages, int first, int total, RunSettings settings, Transport transport,
+                       List<StageTimeline> timelines) {
+        this(stages, first, total, settings, transport, timelines, new HaltSignal());
+    }
+
+    /**
+     * As above, with the run's halt signal given: a stage process hands it to what its stage 0 reads from (the
+     * coordinator's feed), so that read also stops when the run halts.
+     */
+    public PipelineRun(List<StageComputation> stages, int first, int total, RunSettings settings, Transport transport,
+                       List<StageTimeline> timelines, HaltSignal halt) {
+        this.halt = halt;
         if (timelines != null && timelines.size() != stages.size()) {
             throw new IllegalArgumentException(timelines.size() + " timeline recorders for " + stages.size() + " stages");
         }
+        if (first < 0 || stages.isEmpty() || first + stages.size() > total) {
+            throw new IllegalArgumentException("stages " + first + ".." + (first + stages.size() - 1) + " of " + total);
+        }
         this.stages = stages;
+        this.first = first;
+        this.total = total;
         this.settings = settings;
         this.transport = transport;
         this.timelines = timelines;
     }
 
-    /** Result of a run: per-stage metrics and its wall time. */
-    record Result(List<StageMetrics> stages, long wallNanos) {
+    /** Result of a run: per-stage metrics (hosted stages, first to last) and its wall time. */
+    public record Result(List<StageMetrics> stages, long wallNanos) {
     }
 
-    Result run(MicroBatchSource source, UpdateObserver observer, int baseIteration) throws InterruptedException {
-        int p = stages.size();
-        HaltSignal halt = new HaltSignal();
+    /**
+     * Stops the run from outside (a stage process told by its coordinator that another process failed): every hosted
+     * stage stops at its next blocking point and {@link #run} throws with {@code cause}. Before the run has started,
+     * the run stops as soon as it starts.
+     */
+    public void abort(Throwable cause) {
+        FailureHandler f;
+        synchronized (this) {
+            f = failures;
+            if (f == null) {
+                abortedBefore = cause;
+                return;
+            }
+        }
+        f.fail(-1, -1, cause);
+    }
+
+    /**
+     * Runs the hosted stages over {@code source} (read by stage 0; null when stage 0 is not hosted), telling
+     * {@code observer} about the last stage's losses and updates (null when the last stage is not hosted).
+     */
+    public Result run(MicroBatchSource source, UpdateObserver observer, int baseIteration) throws InterruptedException {
+        int n = stages.size();
+        int p = total;
         FailureHandler failures = new FailureHandler(halt);
+        synchronized (this) {
+            this.failures = failures;
+            if (abortedBefore != null) {
+                failures.fail(-1, -1, abortedBefore);
+            }
+        }
         int capacity = settings.replay() ? Integer.MAX_VALUE : settings.channelCapacity();
+        // links.get(i) is cut first - 1 + i; cut -1 (before stage 0) and cut p - 1 (after the last) do not exist
         List<Transport.Link> links = new ArrayList<>();
-        for (int b = 0; b < p - 1; b++) {
-            links.add(transport.open(b, capacity, halt));
+        for (int b = first - 1; b < first + n; b++) {
+            links.add(b < 0 || b >= p - 1 ? null : transport.open(b, capacity, halt));
         }
         List<StageWorker> workers = new ArrayList<>();
         List<StageMetrics> metrics = new ArrayList<>();
         int[] devices = settings.devices();
-        for (int k = 0; k < p; k++) {
-            stages.get(k).discardGradients();
+        for (int i = 0; i < n; i++) {
+            int k = first + i;
+            Transport.Link before = links.get(i);
+            Transport.Link after = links.get(i + 1);
+            stages.get(i).discardGradients();
             StageLinks l = new StageLinks(
-                    k == 0 ? null : links.get(k - 1).forward(), k == p - 1 ? null : links.get(k).forward(),
-                    k == p - 1 ? null : links.get(k).backward(), k == 0 ? null : links.get(k - 1).backward(),
+                    k == 0 ? null : before.forward(), k == p - 1 ? null : after.forward(),
+                    k == p - 1 ? null : after.backward(), k == 0 ? null : before.backward(),
                     k == 0 ? source : null, k == p - 1 ? observer : null);
             StageMetrics m = new StageMetrics(k);
             metrics.add(m);
-            workers.add(new StageWorker(k, p, stages.get(k), settings.schedule().stream(k, p), l,
+            workers.add(new StageWorker(k, p, stages.get(i), settings.schedule().stream(k, p), l,
                     new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m,
-                    timelines == null ? null : timelines.get(k), failures));
+                    timelines == null ? null : timelines.get(i), failures));
         }
         lastMetrics = metrics;
         long t0 = System.nanoTime();
@@ -87,7 +147,9 @@ final class PipelineRun {
             }
         } finally {
             for (Transport.Link link : links) {
-                transport.close(link);
+                if (link != null) {
+                    transport.close(link);
+                }
             }
         }
         long wall = System.nanoTime() - t0;
@@ -108,6 +170,9 @@ final class PipelineRun {
      */
     private String executedGrid(List<StageWorker> workers) {
         int p = workers.size();
+        if (p != total) {
+            return "(stages " + first + ".." + (first + p - 1) + " of " + total + " ran here: no grid of the whole pipeline)";
+        }
         int[] executed = new int[p];
         int end = -1;
         for (int k = 0; k < p; k++) {
@@ -123,8 +188,8 @@ final class PipelineRun {
         }
     }
 
-    /** The most updates any stage completed in the last run (also after a failure). */
-    int updatesDone() {
+    /** The most updates any hosted stage completed in the last run (also after a failure). */
+    public int updatesDone() {
         int u = 0;
         for (StageMetrics m : lastMetrics) {
             u = Math.max(u, m.updates());
@@ -201,7 +266,7 @@ final class PipelineRun {
                 try {
                     s = workers.get(k).step(false);
                 } catch (Exception | Error e) {
-                    failures.fail(k, workers.get(k).currentMicroBatch(), e, workers.get(k).readingSource());
+                    failures.fail(workers.get(k).stage(), workers.get(k).currentMicroBatch(), e, workers.get(k).readingSource());
                     return;
                 }
                 if (s == StageWorker.Step.DONE) {

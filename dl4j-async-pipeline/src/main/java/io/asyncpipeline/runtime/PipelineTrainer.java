@@ -33,17 +33,28 @@ public final class PipelineTrainer {
 
     private final PipelineModel model;
     private final RunSettings settings;
-    private final Transport transport;
+    private final StageEngine engine;
     private final ScoreCheck scoreCheck;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile PipelineMetrics lastMetrics;
 
+    /** Stages as threads of this JVM, joined by {@code transport}. */
     public PipelineTrainer(PipelineModel model, RunSettings settings, Transport transport, ScoreCheck scoreCheck) {
+        this(model, settings, StageEngine.inProcess(model.stages(), settings, transport), scoreCheck);
+    }
+
+    /** Stages wherever {@code engine} runs them. */
+    public PipelineTrainer(PipelineModel model, RunSettings settings, StageEngine engine, ScoreCheck scoreCheck) {
         this.model = model;
         this.settings = settings;
-        this.transport = transport;
+        this.engine = engine;
         this.scoreCheck = scoreCheck;
+    }
+
+    /** The engine that runs the stages. */
+    public StageEngine engine() {
+        return engine;
     }
 
     /** Trains {@code epochs} epochs from a DataSetIterator (a graph reads it as one input and one output). */
@@ -100,6 +111,7 @@ public final class PipelineTrainer {
         try {
             prepare.run();
             model.pullOptimizerState();
+            engine.beginFit();
             List<StageTimeline> timelines = timelines(System.nanoTime());
             List<StageMetrics> all = new ArrayList<>();
             long wall = 0;
@@ -121,12 +133,13 @@ public final class PipelineTrainer {
             LOG.info("{}", lastMetrics);
             return lastMetrics;
         } finally {
+            engine.endFit();
             threads.restore();
             running.set(false);
         }
     }
 
-    private record EpochResult(PipelineRun.Result run, long examples, int microBatches) {
+    private record EpochResult(StageEngine.Epoch run, long examples, int microBatches) {
     }
 
     /** One recorder per stage for a fit that began at {@code origin}, or null when no timeline is recorded. */
@@ -145,11 +158,11 @@ public final class PipelineTrainer {
         int epoch = model.epochCount();
         int base = model.iterationCount();
         CountingSource source = sources.apply(epoch);
-        PipelineRun run = new PipelineRun(model.stages(), settings, transport, timelines);
         model.epochEvent(true);
-        PipelineRun.Result result;
+        StageEngine.Epoch result;
+        boolean completed = false;
         try {
-            result = run.run(source, new UpdateObserver() {
+            result = engine.runEpoch(source, new UpdateObserver() {
                 @Override
                 public void afterLoss(int iteration, int mb, double score) {
                     scoreCheck.check(iteration, mb, score);
@@ -160,13 +173,15 @@ public final class PipelineTrainer {
                     scoreCheck.check(iteration, mb, score);
                     model.reportIteration(iteration, ep, score);
                 }
-            }, base);
+            }, base, timelines);
+            completed = true;
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             throw new RunFailedException(-1, -1, "interrupted", ie);
         } finally {
+            engine.afterEpoch(completed);
             model.pushOptimizerState();
-            model.setCounters(base + run.updatesDone(), epoch);
+            model.setCounters(base + engine.updatesDone(), epoch);
         }
         if (source.error() != null) {
             throw source.error();

@@ -69,6 +69,15 @@ public interface StageComputation {
     default void discardGradients() {
     }
 
+    /**
+     * The stage's optimizer state as live arrays in a fixed order (writing them writes the state), or none for a
+     * stateless updater: with {@link #params()} it is everything a stage process sends back after a fit, and what
+     * the coordinator's copy of the stage takes in. Default: none.
+     */
+    default java.util.List<INDArray> optimizerState() {
+        return java.util.List.of();
+    }
+
     /** The stage's parameters as one flat array (a view of the model's parameters). */
     INDArray params();
 

@@ -80,7 +80,7 @@ public abstract class Dl4jPipelineModel<M extends Model, S extends Dl4jStage<?>>
 
     @Override
     public final void saveCheckpoint(java.io.File file) throws java.io.IOException {
-        ModelSerializer.writeModel(model, file, true);
+        io.asyncpipeline.model.AtomicFile.write(file, f -> ModelSerializer.writeModel(model, f, true));
     }
 
     /** The user's model's updater. */

@@ -219,4 +219,10 @@ final class GraphStage extends Dl4jStage<ComputationGraph> {
         g.getConfiguration().setEpochCount(epoch);
         Dl4jEvents.setLayerCounters(g.getLayers(), iteration, epoch);
     }
+
+    @Override
+    public List<INDArray> optimizerState() {
+        INDArray state = sub.getUpdater().getStateViewArray();
+        return state == null || state.length() == 0 ? List.of() : List.of(state);
+    }
 }

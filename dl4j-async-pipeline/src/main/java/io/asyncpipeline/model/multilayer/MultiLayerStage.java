@@ -155,4 +155,10 @@ final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
     protected Layer[] layers(MultiLayerNetwork model) {
         return model.getLayers();
     }
+
+    @Override
+    public List<INDArray> optimizerState() {
+        INDArray state = sub.getUpdater().getStateViewArray();
+        return state == null || state.length() == 0 ? List.of() : List.of(state);
+    }
 }

@@ -271,7 +271,7 @@ public final class SameDiffPipelineModel implements PipelineModel {
      * config with its counters. Continue with {@code SameDiff.load(file, true)} and a new wrapper.
      */
     @Override
-    public void saveCheckpoint(java.io.File file) {
-        sd.save(file, true);
+    public void saveCheckpoint(java.io.File file) throws java.io.IOException {
+        io.asyncpipeline.model.AtomicFile.write(file, f -> sd.save(f, true));
     }
 }

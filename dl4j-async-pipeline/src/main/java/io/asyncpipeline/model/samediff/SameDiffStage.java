@@ -108,6 +108,19 @@ public final class SameDiffStage implements StageComputation {
         return updater;
     }
 
+    /** Each variable's updater state, variables in the stage graph's order, each one's state arrays by key. */
+    @Override
+    public java.util.List<INDArray> optimizerState() {
+        java.util.List<INDArray> out = new java.util.ArrayList<>();
+        for (GradientUpdater<?> u : updaters.values()) {
+            java.util.Map<String, INDArray> state = u.getState();
+            if (state != null) {
+                new java.util.TreeMap<>(state).values().forEach(out::add);
+            }
+        }
+        return out;
+    }
+
     /** The per-variable updaters (state of this stage's optimizer). */
     public Map<String, GradientUpdater> updaters() {
         return updaters;
