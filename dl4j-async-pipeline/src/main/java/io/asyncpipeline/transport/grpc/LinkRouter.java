@@ -345,12 +345,34 @@ public final class LinkRouter {
             out.send(MessageCodec.encode(message));
         }
 
+        /** The tensors' data types and ranks of the first data message: every later one must match. */
+        private String layout;
+
         @Override
         public Message receive() throws InterruptedException {
             if (in == null) {
                 throw new IllegalStateException("link " + key + " only sends here");
             }
-            return MessageCodec.decode(in.take());
+            Message m = MessageCodec.decode(in.take());
+            if (m.kind() == Message.Kind.DATA) {
+                String l = layout(m);
+                if (layout == null) {
+                    layout = l;
+                } else if (!layout.equals(l)) {
+                    throw new io.asyncpipeline.transport.MalformedMessageException("link " + key + ": micro-batch "
+                            + m.microBatch() + " carries tensors " + l + ", the link carried " + layout + " before");
+                }
+            }
+            return m;
+        }
+
+        private static String layout(Message m) {
+            StringBuilder b = new StringBuilder("[");
+            org.nd4j.linalg.api.ndarray.INDArray[] t = m.tensors();
+            for (int i = 0; t != null && i < t.length; i++) {
+                b.append(i == 0 ? "" : ", ").append(t[i] == null ? "null" : t[i].dataType() + " rank " + t[i].rank());
+            }
+            return b.append("]").toString();
         }
 
         @Override

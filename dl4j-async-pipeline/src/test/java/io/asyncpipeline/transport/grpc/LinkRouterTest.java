@@ -99,4 +99,24 @@ class LinkRouterTest {
             router.release(in);
         });
     }
+
+    @Test
+    void aTensorOfAnotherTypeOrRankThanTheLinkCarriedIsRefusedNamingTheLink() throws Exception {
+        withServer(new LinkRouter(), (router, channel) -> {
+            HaltSignal halt = new HaltSignal();
+            Channel in = router.receiver("job/0/1/forward", 4, halt);
+            Channel out = LinkRouter.sender(channel, "job/0/1/forward", halt);
+            out.send(data(0));
+            out.send(new Message(1, 0, 3, new INDArray[] {Nd4j.rand(DataType.DOUBLE, 3, 4)}, null, null, null));
+            out.send(new Message(2, 0, 3, new INDArray[] {Nd4j.rand(DataType.FLOAT, 3, 4, 2)}, null, null, null));
+            assertEquals(0, in.receive().microBatch());
+            MalformedMessageException type = assertThrows(MalformedMessageException.class, in::receive);
+            assertTrue(type.getMessage().contains("job/0/1/forward") && type.getMessage().contains("DOUBLE"),
+                    type.getMessage());
+            MalformedMessageException rank = assertThrows(MalformedMessageException.class, in::receive);
+            assertTrue(rank.getMessage().contains("rank 3"), rank.getMessage());
+            LinkRouter.finish(out);
+            router.release(in);
+        });
+    }
 }
