@@ -79,8 +79,18 @@ public final class StageHostMain {
                 } catch (IOException ignored) {
                     // treated as the end
                 }
-                host.close();
-                Runtime.getRuntime().halt(0);
+                // exit with the shutdown hooks (the host's close, a JFR dump), but never wait on them for long
+                Thread halt = new Thread(() -> {
+                    try {
+                        Thread.sleep(5_000);
+                    } catch (InterruptedException ignored) {
+                        // exiting anyway
+                    }
+                    Runtime.getRuntime().halt(0);
+                }, "parent-watch-halt");
+                halt.setDaemon(true);
+                halt.start();
+                System.exit(0);
             }, "parent-watch");
             watch.setDaemon(true);
             watch.start();

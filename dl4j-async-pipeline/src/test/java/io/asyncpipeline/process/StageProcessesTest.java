@@ -117,6 +117,24 @@ class StageProcessesTest {
     }
 
     @Test
+    void gpipeOnThreeProcessesEqualsGraphFitWithASkipAcrossACut() {
+        List<DataSet> data = Graphs.residualData(4, 20, DataType.DOUBLE, 5);
+        ComputationGraph plain = Graphs.residual(nadam(), DataType.DOUBLE, 7);
+        ComputationGraph piped = Graphs.residual(nadam(), DataType.DOUBLE, 7);
+        plain.fit(new ListDataSetIterator<>(data, 1), 2);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(piped).cutAfter("d1", "d2").schedule(Schedule.GPIPE)
+                .microBatches(5).processes(local(3)).build()) {
+            assertEquals(List.of("d1", "d2"), w.cuts().crossing().get(1), "the skip from d1 crosses the second cut");
+            w.fit(new ListDataSetIterator<>(data, 1), 2);
+        }
+        assertArrayEquals(plain.params().toDoubleVector(), piped.params().toDoubleVector(), 1e-10, "params");
+        assertArrayEquals(plain.getUpdater().getStateViewArray().toDoubleVector(),
+                piped.getUpdater().getStateViewArray().toDoubleVector(), 1e-10, "optimizer state");
+        assertEquals(plain.getIterationCount(), piped.getIterationCount());
+        assertEquals(plain.getEpochCount(), piped.getEpochCount());
+    }
+
+    @Test
     void computationGraphWithSeveralTensorsAcrossACutEqualsTheReplay() {
         List<MultiDataSet> data = Graphs.multiData(8, 6, DataType.FLOAT, 2);
         ComputationGraph replayed = Graphs.multiInOut(nadam(), DataType.FLOAT, 4);

@@ -1,5 +1,10 @@
 package io.asyncpipeline.examples;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.Map;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.runtime.ThreadSettings;
@@ -143,8 +148,15 @@ final class ParallelWrapperComparison {
         List<Run[]> all = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             Run[] runs = new Run[Variant.values().length];
+            long plainNanos = 0;
             for (Variant v : Variant.values()) {
-                runs[v.ordinal()] = run(v, s, orders);
+                long t0 = System.nanoTime();
+                long limit = v == Variant.PLAIN ? Long.MAX_VALUE
+                        : Math.max(MIN_DEADLINE_NANOS, DEADLINE_FACTOR * plainNanos);
+                runs[v.ordinal()] = runWithDeadline(v, s, orders, limit);
+                if (v == Variant.PLAIN) {
+                    plainNanos = System.nanoTime() - t0;
+                }
                 progress.step(1, (long) s.epochs() * s.train().numExamples());
             }
             all.add(runs);
@@ -177,6 +189,59 @@ final class ParallelWrapperComparison {
         INDArray f = Nd4j.pullRows(data.getFeatures(), 1, order);
         INDArray l = Nd4j.pullRows(data.getLabels(), 1, order);
         return new DataSet(f, l).batchBy(size);
+    }
+
+    /** A variant that takes this many times plain {@code fit}'s time (warm-up and evaluation included) is given up. */
+    static final long DEADLINE_FACTOR = 10;
+    /** ... but never before this much time. */
+    static final long MIN_DEADLINE_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+    /**
+     * {@link #run} on its own thread, given up after {@code limitNanos}: ParallelWrapper 1.0.0-M2.1 can deadlock in
+     * shared-gradients mode (one worker waits in the gradient exchange for the other while holding the network's lock
+     * the other needs to start), and a comparison must not hang. A variant given up is reported as failed, with the
+     * states of the ParallelWrapper threads at that moment; its threads are left blocked (they are daemons).
+     */
+    static Run runWithDeadline(Variant v, Setup s, List<int[]> orders, long limitNanos) {
+        FutureTask<Run> task = new FutureTask<>(() -> run(v, s, orders));
+        Thread t = new Thread(task, "comparison-" + v.csv);
+        t.setDaemon(true);
+        t.start();
+        try {
+            return limitNanos == Long.MAX_VALUE ? task.get() : task.get(limitNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            String threads = stuckThreads();
+            LOG.error("{} gave no result within {} s; given up. Threads: {}", v.label, limitNanos / 1_000_000_000L, threads);
+            t.interrupt();
+            return new Run(v, Double.NaN, Double.NaN, Double.NaN, "hung: no result within "
+                    + limitNanos / 1_000_000_000L + " s; " + threads);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(v.label + " failed", e.getCause());
+        }
+    }
+
+    /** The ParallelWrapper threads alive now: each one's state and top frame. */
+    static String stuckThreads() {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            Thread th = e.getKey();
+            if (th.getName().startsWith("ParallelWrapper")) {
+                StackTraceElement[] st = e.getValue();
+                String top = "";
+                for (StackTraceElement f : st) {
+                    if (f.getClassName().startsWith("org.deeplearning4j")) {
+                        top = f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName();
+                        break;
+                    }
+                }
+                b.append(b.length() == 0 ? "" : "; ").append(th.getName()).append(' ').append(th.getState())
+                        .append(" in ").append(top);
+            }
+        }
+        return b.length() == 0 ? "no ParallelWrapper thread alive" : b.toString();
     }
 
     /** Trains a clone of the initial network with {@code v}; a failure becomes a {@link Run} with its message. */

@@ -34,12 +34,15 @@ import picocli.CommandLine.Spec;
  * ({@link StageProcesses#local(int)}), side by side in one run, for the benchmark's MLP and SameDiff transformer.
  */
 @Command(name = "ProcessBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"ASYNC_1F1B on 2 stages: threads of this JVM against 2 stage processes on loopback, side by side,"
+        description = {"ASYNC_1F1B on 2 stages: threads of this JVM (joined by in-JVM queues, then by gRPC streams on"
+                + " loopback) against 2 stage processes on loopback, side by side,"
                 + " for the MLP (Fashion-MNIST) and the SameDiff transformer (random tokens). Median examples/s over"
                 + " rounds, their ratio, bytes crossing the cut per micro-batch, and per-stage busy and idle time."})
 public final class ProcessBenchmark implements Callable<Integer> {
 
     static final int STAGES = 2;
+    /** Threads joined by in-JVM queues; threads joined by gRPC streams on loopback; stage processes. */
+    static final List<String> MODES = List.of("threads", "grpc-threads", "processes");
 
     @Spec
     CommandSpec spec;
@@ -47,8 +50,8 @@ public final class ProcessBenchmark implements Callable<Integer> {
     @Option(names = "--models", split = ",", description = "comma-separated, from mlp, transformer. Default: mlp,transformer")
     List<String> models = List.of("mlp", "transformer");
 
-    @Option(names = "--examples", description = "examples per fit: images for the MLP (default 6144), sequences for the"
-            + " transformer (default 256)")
+    @Option(names = "--examples", description = "examples per fit: images for the MLP (default 24576), sequences for the"
+            + " transformer (default 1024)")
     Integer examples;
 
     @Option(names = "--batch", description = "examples per micro-batch. Default: 64 images, 8 sequences")
@@ -57,6 +60,14 @@ public final class ProcessBenchmark implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "rounds, each timing both; the median is reported."
             + " Default: ${DEFAULT-VALUE}")
     int rounds;
+
+    @Option(names = "--warmup", defaultValue = "200", description = "micro-batches of the untimed first fit of every"
+            + " wrapper (a stage JVM starts cold: its JIT compiles while it trains). Default: ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--jvm-options", split = " ", description = "options of the stage JVMs, space-separated in one"
+            + " argument, e.g. \"-Xmx2g -XX:+UseSerialGC\". Default: none")
+    List<String> jvmOptions = List.of();
 
     @Option(names = "--out", paramLabel = "DIR", description = "write process-benchmark.csv (one row per timed fit)"
             + " and process-benchmark.json (the configuration)")
@@ -77,6 +88,9 @@ public final class ProcessBenchmark implements Callable<Integer> {
                 throw Cli.invalid(spec, "--models: unknown model '" + m + "'; choose from mlp, transformer");
             }
         }
+        if (warmup < 1) {
+            throw Cli.invalid(spec, "--warmup must be >= 1, got " + warmup);
+        }
         if (rounds < 1) {
             throw Cli.invalid(spec, "--rounds must be >= 1, got " + rounds);
         }
@@ -87,10 +101,10 @@ public final class ProcessBenchmark implements Callable<Integer> {
         resolved.put("schedule", "ASYNC_1F1B");
         System.out.printf("ProcessBenchmark: ASYNC_1F1B, P=%d, threads against %d stage processes on loopback, %d rounds,"
                 + " %d cores%n", STAGES, STAGES, rounds, Runtime.getRuntime().availableProcessors());
-        try (Progress progress = Progress.start("ProcessBenchmark", (long) models.size() * rounds * 2, "timed fits")) {
+        try (Progress progress = Progress.start("ProcessBenchmark", (long) models.size() * rounds * MODES.size(), "timed fits")) {
             for (String model : models) {
                 boolean seq = model.equals("transformer");
-                int n = examples != null ? examples : seq ? 256 : 6144;
+                int n = examples != null ? examples : seq ? 1024 : 24576;
                 int b = batch != null ? batch : seq ? 8 : 64;
                 List<DataSet> micro;
                 PipelineBenchmark.Case c;
@@ -116,11 +130,13 @@ public final class ProcessBenchmark implements Callable<Integer> {
                 long bytes = bytesPerMicroBatch(c, micro);
                 List<Fit> mine = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
-                    boolean processesFirst = r % 2 == 1;            // alternate the order between rounds
-                    for (int i = 0; i < 2; i++) {
-                        boolean processes = (i == 0) == processesFirst;
-                        PipelineMetrics m = fit(c, micro, processes);
-                        mine.add(new Fit(model, processes ? "processes" : "threads", r, m.throughput(), m));
+                    List<String> order = new ArrayList<>(MODES);
+                    if (r % 2 == 1) {
+                        java.util.Collections.reverse(order);       // alternate the order between rounds
+                    }
+                    for (String mode : order) {
+                        PipelineMetrics m = fit(c, micro, mode, warmup, jvmOptions);
+                        mine.add(new Fit(model, mode, r, m.throughput(), m));
                         progress.step(1, m.examples());
                     }
                 }
@@ -138,16 +154,27 @@ public final class ProcessBenchmark implements Callable<Integer> {
     }
 
     /** A fresh model on 2 stages, as threads or as 2 stage processes; a warm-up fit, then the timed fit. */
-    private static PipelineMetrics fit(PipelineBenchmark.Case c, List<DataSet> micro, boolean processes) {
+    private static PipelineMetrics fit(PipelineBenchmark.Case c, List<DataSet> micro, String mode, int warmup,
+                                       List<String> jvmOptions) {
         AsyncPipelineWrapper.Builder b = c.pipeline().get().schedule(Schedule.ASYNC_1F1B).weightStashing(true);
-        if (processes) {
+        io.asyncpipeline.transport.grpc.GrpcTransport grpc = null;
+        if (mode.equals("grpc-threads")) {
+            grpc = io.asyncpipeline.transport.grpc.GrpcTransport.loopback();
+            b.transport(grpc);
+        }
+        if (mode.equals("processes")) {
             b.processes(StageProcesses.local(STAGES).environment(0, Map.of("OMP_NUM_THREADS", "1"))
-                    .environment(1, Map.of("OMP_NUM_THREADS", "1")));
+                    .environment(1, Map.of("OMP_NUM_THREADS", "1"))
+                    .jvmOptions(jvmOptions.stream().filter(o -> !o.isBlank()).toArray(String[]::new)));
         }
         try (AsyncPipelineWrapper w = b.build()) {
-            w.fit(new ListDataSetIterator<>(micro.subList(0, Math.min(2, micro.size())), 1));
+            w.fit(new ListDataSetIterator<>(micro.subList(0, Math.min(Math.max(1, warmup), micro.size())), 1));
             w.fit(new ListDataSetIterator<>(micro, 1));
             return w.metrics();
+        } finally {
+            if (grpc != null) {
+                grpc.close();
+            }
         }
     }
 
@@ -193,21 +220,24 @@ public final class ProcessBenchmark implements Callable<Integer> {
 
     private static void report(String name, int batch, List<DataSet> micro, long bytes, List<Fit> fits) {
         double threads = median(fits, "threads");
-        double processes = median(fits, "processes");
         System.out.printf("%n== %s, batch %d, %d micro-batches ==%n", name, batch, micro.size());
         System.out.printf("bytes across the cut per micro-batch (forward + backward, codec frames): %,d%n", bytes);
-        System.out.println("| stages as | examples/s (median) | ratio to threads | per stage: busy s / idle s (last round) |");
+        System.out.println("| stages as | examples/s (median) | ratio to threads | per stage: busy s / idle s (forward, backward, update s; last round) |");
         System.out.println("|---|---|---|---|");
-        for (String mode : new String[] {"threads", "processes"}) {
+        for (String mode : MODES) {
             PipelineMetrics last = null;
             for (Fit f : fits) {
                 if (f.mode().equals(mode)) {
                     last = f.metrics();
                 }
             }
-            double rate = mode.equals("threads") ? threads : processes;
-            System.out.printf("| %s | %.1f | %.2f | %s |%n", mode.equals("threads") ? "threads of one JVM"
-                    : STAGES + " stage processes (loopback)", rate, rate / threads, stages(last));
+            double rate = median(fits, mode);
+            String label = switch (mode) {
+                case "threads" -> "threads of one JVM";
+                case "grpc-threads" -> "threads of one JVM, joined by gRPC on loopback";
+                default -> STAGES + " stage processes (loopback)";
+            };
+            System.out.printf("| %s | %.1f | %.2f | %s |%n", label, rate, rate / threads, stages(last));
         }
     }
 
@@ -215,7 +245,8 @@ public final class ProcessBenchmark implements Callable<Integer> {
         List<String> parts = new ArrayList<>();
         for (int k = 0; k < m.stages().size(); k++) {
             StageMetrics s = m.stage(k);
-            parts.add(String.format("%d: %.2f / %.2f", k, s.busyNanos() / 1e9, m.idleNanos(k) / 1e9));
+            parts.add(String.format("%d: %.2f / %.2f (forward %.2f, backward %.2f, update %.2f)", k, s.busyNanos() / 1e9,
+                    m.idleNanos(k) / 1e9, s.forwardNanos() / 1e9, s.backwardNanos() / 1e9, s.updateNanos() / 1e9));
         }
         return String.join(", ", parts);
     }
