@@ -4,6 +4,7 @@ import io.asyncpipeline.metrics.StageMetrics;
 import io.asyncpipeline.transport.MalformedMessageException;
 import io.asyncpipeline.transport.Message;
 import io.asyncpipeline.transport.MessageCodec;
+import io.asyncpipeline.transport.grpc.ByteMarshaller;
 import io.grpc.MethodDescriptor;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -12,7 +13,6 @@ import java.io.DataInputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,7 @@ final class Control {
     static final MethodDescriptor<byte[], byte[]> METHOD = MethodDescriptor.<byte[], byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
             .setFullMethodName(MethodDescriptor.generateFullMethodName("asyncpipeline.Host", "Control"))
-            .setRequestMarshaller(Bytes.INSTANCE).setResponseMarshaller(Bytes.INSTANCE).build();
+            .setRequestMarshaller(ByteMarshaller.INSTANCE).setResponseMarshaller(ByteMarshaller.INSTANCE).build();
 
     private Control() {
     }
@@ -179,22 +179,4 @@ final class Control {
         return t == null ? new INDArray[0] : t;
     }
 
-    /** byte[] as it is. */
-    enum Bytes implements MethodDescriptor.Marshaller<byte[]> {
-        INSTANCE;
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read a control frame", e);
-            }
-        }
-    }
 }

@@ -203,18 +203,39 @@ final class ParallelWrapperComparison {
      * states of the ParallelWrapper threads at that moment; its threads are left blocked (they are daemons).
      */
     static Run runWithDeadline(Variant v, Setup s, List<int[]> orders, long limitNanos) {
+        // threads of a variant given up earlier stay blocked: only this variant's threads count
+        java.util.Set<Long> before = new java.util.HashSet<>();
+        for (Thread th : Thread.getAllStackTraces().keySet()) {
+            before.add(th.getId());
+        }
         FutureTask<Run> task = new FutureTask<>(() -> run(v, s, orders));
         Thread t = new Thread(task, "comparison-" + v.csv);
         t.setDaemon(true);
         t.start();
         try {
-            return limitNanos == Long.MAX_VALUE ? task.get() : task.get(limitNanos, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            String threads = stuckThreads();
-            LOG.error("{} gave no result within {} s; given up. Threads: {}", v.label, limitNanos / 1_000_000_000L, threads);
-            t.interrupt();
-            return new Run(v, Double.NaN, Double.NaN, Double.NaN, "hung: no result within "
-                    + limitNanos / 1_000_000_000L + " s; " + threads);
+            if (limitNanos == Long.MAX_VALUE) {
+                return task.get();
+            }
+            long deadline = System.nanoTime() + limitNanos;
+            int blockedChecks = 0;
+            while (true) {
+                try {
+                    return task.get(DEADLOCK_CHECK_SECONDS, TimeUnit.SECONDS);
+                } catch (TimeoutException notYet) {
+                    blockedChecks = workerBlockedOnAnother(before) ? blockedChecks + 1 : 0;
+                    boolean deadlocked = blockedChecks >= DEADLOCK_CHECKS;
+                    if (deadlocked || System.nanoTime() > deadline) {
+                        String threads = stuckThreads(before);
+                        String why = deadlocked
+                                ? "deadlocked: a ParallelWrapper worker stayed blocked on a lock another worker holds for "
+                                + DEADLOCK_CHECKS * DEADLOCK_CHECK_SECONDS + " s"
+                                : "hung: no result within " + limitNanos / 1_000_000_000L + " s";
+                        LOG.error("{} {}; given up. Threads: {}", v.label, why, threads);
+                        t.interrupt();
+                        return new Run(v, Double.NaN, Double.NaN, Double.NaN, why + "; " + threads);
+                    }
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -223,12 +244,30 @@ final class ParallelWrapperComparison {
         }
     }
 
-    /** The ParallelWrapper threads alive now: each one's state and top frame. */
-    static String stuckThreads() {
+    static final long DEADLOCK_CHECK_SECONDS = 10;
+    static final int DEADLOCK_CHECKS = 3;
+
+    /**
+     * True when a ParallelWrapper worker thread is BLOCKED on a monitor that another ParallelWrapper worker owns (the
+     * shared-gradients deadlock: that owner waits in the gradient exchange for the blocked one, which never comes).
+     */
+    static boolean workerBlockedOnAnother(java.util.Set<Long> ignored) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (java.lang.management.ThreadInfo i : mx.dumpAllThreads(true, false)) {
+            if (i != null && !ignored.contains(i.getThreadId()) && i.getThreadName().startsWith("ParallelWrapper") && i.getThreadState() == Thread.State.BLOCKED
+                    && i.getLockOwnerName() != null && i.getLockOwnerName().startsWith("ParallelWrapper")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The ParallelWrapper threads alive now, but for {@code ignored}: each one's state and top frame. */
+    static String stuckThreads(java.util.Set<Long> ignored) {
         StringBuilder b = new StringBuilder();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             Thread th = e.getKey();
-            if (th.getName().startsWith("ParallelWrapper")) {
+            if (!ignored.contains(th.getId()) && th.getName().startsWith("ParallelWrapper")) {
                 StackTraceElement[] st = e.getValue();
                 String top = "";
                 for (StackTraceElement f : st) {
