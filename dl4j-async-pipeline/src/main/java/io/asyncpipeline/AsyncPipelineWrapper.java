@@ -9,6 +9,7 @@ import io.asyncpipeline.runtime.PipelineModel;
 import io.asyncpipeline.runtime.PipelineTrainer;
 import io.asyncpipeline.runtime.StageEngine;
 import io.asyncpipeline.process.RemoteEngine;
+import io.asyncpipeline.process.RemoteStages;
 import io.asyncpipeline.model.PipelineOptions;
 import io.asyncpipeline.runtime.RunFailedException;
 import io.asyncpipeline.runtime.RunSettings;
@@ -213,7 +214,7 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
                     r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget(), r.timelineSpans());
             PipelineTrainer.ScoreCheck check = failOnNonFiniteScore ? AsyncPipelineWrapper::checkScore : (i, m, s) -> { };
             StageEngine engine = processes == null ? StageEngine.inProcess(built.model().stages(), r, transport)
-                    : RemoteEngine.start(processes.launch(), built.model(), r, o, failOnNonFiniteScore, userModel);
+                    : RemoteStages.start(processes.launch(), built.model(), r, o, failOnNonFiniteScore, userModel);
             return new AsyncPipelineWrapper(built.model(), settings, new PipelineTrainer(built.model(), r, engine, check));
         }
     }

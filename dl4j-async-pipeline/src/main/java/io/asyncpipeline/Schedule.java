@@ -36,10 +36,6 @@ public enum Schedule {
      * @throws IllegalArgumentException if a synchronous schedule gets {@code microBatches < 1}
      */
     public PipelineSchedule generator(int microBatches) {
-        return switch (this) {
-            case ASYNC_1F1B -> Schedules.async1F1B();
-            case GPIPE -> Schedules.gpipe(microBatches);
-            case ONE_F_ONE_B -> Schedules.oneFOneB(microBatches);
-        };
+        return Schedules.named(name(), microBatches);
     }
 }

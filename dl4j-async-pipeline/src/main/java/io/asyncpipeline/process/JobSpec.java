@@ -2,7 +2,6 @@ package io.asyncpipeline.process;
 
 import io.asyncpipeline.model.PipelineOptions;
 import io.asyncpipeline.runtime.RunSettings;
-import io.asyncpipeline.schedule.PipelineSchedule;
 import io.asyncpipeline.schedule.Schedules;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -38,18 +37,9 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
     /** The options a host builds its copy of the pipeline with. */
     PipelineOptions options() {
         return new PipelineOptions(partition == null && cutAfter == null ? stages : null, partition, cutAfter,
-                scheduleName, schedule(scheduleName, microBatches), weightStashing, microBatches, devices, seed, false,
+                scheduleName, Schedules.named(scheduleName, microBatches), weightStashing, microBatches, devices, seed, false,
                 recompute, ndThreadsPerStage, offHeapGcBudget, null, null, delayAwareMomentum, pipeMareIterations,
                 stageUpdaters, 0, gradientClipNorm);
-    }
-
-    static PipelineSchedule schedule(String name, int microBatches) {
-        return switch (name) {
-            case "ASYNC_1F1B" -> Schedules.async1F1B();
-            case "GPIPE" -> Schedules.gpipe(microBatches);
-            case "ONE_F_ONE_B" -> Schedules.oneFOneB(microBatches);
-            default -> throw new IllegalArgumentException("unknown schedule " + name);
-        };
     }
 
     void write(DataOutput out) throws IOException {

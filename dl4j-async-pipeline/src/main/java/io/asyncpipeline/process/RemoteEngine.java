@@ -28,8 +28,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -62,11 +60,6 @@ public final class RemoteEngine implements StageEngine {
     private final String token;
     private final AutoCloseable processes;
     private final List<ManagedChannel> channels = new ArrayList<>();
-    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "pipeline-coordinator-ping");
-        t.setDaemon(true);
-        return t;
-    });
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     /** Runs the trainer's observer (the user's listeners) in the order the losses came, off the gRPC threads. */
     private final java.util.concurrent.ExecutorService listeners = Executors.newSingleThreadExecutor(r -> {
@@ -87,7 +80,7 @@ public final class RemoteEngine implements StageEngine {
      * @param count     how many stages each host runs
      * @param processes what stops the hosts when the engine closes (a launcher), or null
      */
-    public RemoteEngine(PipelineModel local, RunSettings settings, JobSpec spec, Supplier<ShippedModel> shipper,
+    RemoteEngine(PipelineModel local, RunSettings settings, JobSpec spec, Supplier<ShippedModel> shipper,
                         List<String> addresses, int[] first, int[] count, String token, Tls tls,
                         java.time.Duration connectTimeout, AutoCloseable processes) {
         this.local = local;
@@ -104,88 +97,12 @@ public final class RemoteEngine implements StageEngine {
         }
         try {
             for (int h = 0; h < addresses.size(); h++) {
-                awaitReachable(channels.get(h), addresses.get(h), connectTimeout);
+                Wire.awaitReachable(channels.get(h), addresses.get(h), connectTimeout);
             }
         } catch (RuntimeException e) {
             channels.forEach(ManagedChannel::shutdownNow);
             throw e;
         }
-    }
-
-    /**
-     * Waits until {@code channel} is connected (gRPC retries with backoff meanwhile), at most {@code window}: a stage
-     * process that is still starting is waited for, one that is not there fails with its address.
-     */
-    static void awaitReachable(ManagedChannel channel, String address, java.time.Duration window) {
-        long deadline = System.nanoTime() + window.toNanos();
-        io.grpc.ConnectivityState state = channel.getState(true);
-        while (state != io.grpc.ConnectivityState.READY) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cannot reach the stage process at " + address + " within "
-                        + window.toSeconds() + " s (connection " + state + "): is it running, listening on that"
-                        + " address, and using the same TLS settings as this coordinator?");
-            }
-            if (state == io.grpc.ConnectivityState.SHUTDOWN) {
-                throw new IllegalStateException("the channel to " + address + " was shut down");
-            }
-            java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
-            channel.notifyWhenStateChanged(state, changed::countDown);
-            try {
-                changed.await(100, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while reaching " + address, e);
-            }
-            state = channel.getState(true);
-        }
-    }
-
-    /**
-     * Starts (or reaches) the stage processes of {@code launch} and returns the engine that trains {@code local}'s
-     * stages on them: host h runs a contiguous share of the P stages, the first hosts one more when P is not a
-     * multiple of the process count.
-     *
-     * @param userModel the user's MultiLayerNetwork, ComputationGraph or SameDiff, serialised at every fit
-     */
-    public static RemoteEngine start(Launch launch, PipelineModel local, RunSettings settings,
-                                     io.asyncpipeline.model.PipelineOptions options, boolean failOnNonFiniteScore,
-                                     Object userModel) {
-        int p = local.stages().size();
-        int h = launch.local() ? launch.count() : launch.addresses().size();
-        if (h < 1) {
-            throw new IllegalArgumentException("no stage processes");
-        }
-        if (p < h) {
-            throw new IllegalArgumentException(h + " stage processes for " + p + " stages: every process runs at"
-                    + " least one stage (use stages(" + h + ") or fewer processes)");
-        }
-        ShippedModel.of(userModel);          // fails now, not at fit, for a model type that cannot travel
-        boolean samediff = "ops".equals(local.unit());
-        JobSpec spec = JobSpec.of(options, settings, p, samediff ? null : local.partition(),
-                samediff ? local.cutAfter().toArray(new String[0]) : null, failOnNonFiniteScore);
-        int[] first = new int[h];
-        int[] count = new int[h];
-        for (int i = 0, next = 0; i < h; i++) {
-            first[i] = next;
-            count[i] = p / h + (i < p % h ? 1 : 0);
-            next += count[i];
-        }
-        if (launch.local()) {
-            LocalLauncher l = LocalLauncher.start(launch);
-            try {
-                return new RemoteEngine(local, settings, spec, () -> ShippedModel.of(userModel), l.addresses(), first,
-                        count, l.token(), launch.tls(), launch.connectTimeout(), l);
-            } catch (RuntimeException e) {
-                l.close();
-                throw e;
-            }
-        }
-        if (launch.token() == null || launch.token().isEmpty()) {
-            throw new IllegalArgumentException("stage processes started by hand need the access token they were started"
-                    + " with: StageProcesses.peers(...).token(...)");
-        }
-        return new RemoteEngine(local, settings, spec, () -> ShippedModel.of(userModel), launch.addresses(), first,
-                count, launch.token(), launch.tls(), launch.connectTimeout(), null);
     }
 
     /** The OS process ids of locally launched stage processes (empty for peers). */
@@ -416,7 +333,6 @@ public final class RemoteEngine implements StageEngine {
     @Override
     public void close() {
         endFit();
-        pinger.shutdownNow();
         listeners.shutdownNow();
         for (ManagedChannel c : channels) {
             c.shutdownNow();
@@ -468,31 +384,19 @@ public final class RemoteEngine implements StageEngine {
     private final class Session implements ClientResponseObserver<byte[], byte[]> {
         private final int host;
         private final ClientCallStreamObserver<byte[]> call;
-        private final ScheduledFuture<?> pings;
-        private volatile long lastHeard = System.nanoTime();
+        private final Heartbeat heartbeat;
         private volatile boolean finished;
 
         Session(int host) {
             this.host = host;
             this.call = (ClientCallStreamObserver<byte[]>) ClientCalls.asyncBidiStreamingCall(
                     channels.get(host).newCall(Control.METHOD, CallOptions.DEFAULT), this);
-            this.pings = pinger.scheduleAtFixedRate(this::ping, Control.PING_MILLIS, Control.PING_MILLIS,
-                    TimeUnit.MILLISECONDS);
+            this.heartbeat = new Heartbeat(() -> send(Control.frame(Control.PING, null)),
+                    () -> lost("went silent for " + Control.LOST_MILLIS + " ms"));
         }
 
         @Override
         public void beforeStart(ClientCallStreamObserver<byte[]> requestStream) {
-        }
-
-        private void ping() {
-            if (finished) {
-                return;
-            }
-            if (System.nanoTime() - lastHeard > TimeUnit.MILLISECONDS.toNanos(Control.LOST_MILLIS)) {
-                lost("went silent for " + Control.LOST_MILLIS + " ms");
-                return;
-            }
-            send(Control.frame(Control.PING, null));
         }
 
         synchronized void send(byte[] frame) {
@@ -510,7 +414,7 @@ public final class RemoteEngine implements StageEngine {
                 return;
             }
             finished = true;
-            pings.cancel(false);
+            heartbeat.stop();
             try {
                 call.onCompleted();
             } catch (RuntimeException ignored) {
@@ -523,7 +427,7 @@ public final class RemoteEngine implements StageEngine {
                 return;
             }
             finished = true;
-            pings.cancel(false);
+            heartbeat.stop();
             try {
                 call.cancel("lost", null);
             } catch (RuntimeException ignored) {
@@ -535,7 +439,7 @@ public final class RemoteEngine implements StageEngine {
 
         @Override
         public void onNext(byte[] frame) {
-            lastHeard = System.nanoTime();
+            heartbeat.heard();
             try {
                 handle(frame);
             } catch (IOException | RuntimeException e) {

@@ -43,8 +43,19 @@ record ShippedModel(byte kind, byte[] bytes) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serialise the model for the stage processes", e);
         }
-        throw new IllegalArgumentException("stage processes train a MultiLayerNetwork, ComputationGraph or SameDiff, not "
-                + (model == null ? "null" : model.getClass().getName()));
+        throw notShippable(model);
+    }
+
+    /** Fails now, not at the first fit, for a model that cannot travel (without serialising it). */
+    static void requireShippable(Object model) {
+        if (!(model instanceof MultiLayerNetwork || model instanceof ComputationGraph || model instanceof SameDiff)) {
+            throw notShippable(model);
+        }
+    }
+
+    private static IllegalArgumentException notShippable(Object model) {
+        return new IllegalArgumentException("stage processes train a MultiLayerNetwork, ComputationGraph or SameDiff,"
+                + " not " + (model == null ? "null" : model.getClass().getName()));
     }
 
     /** The host's copy of the model, and the setup that cuts it into stages. */

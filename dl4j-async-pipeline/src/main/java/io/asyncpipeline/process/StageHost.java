@@ -33,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -54,11 +53,6 @@ public final class StageHost implements AutoCloseable {
     /** The session whose job this host runs; links of any other job are refused. */
     private final java.util.concurrent.atomic.AtomicReference<Session> owner = new java.util.concurrent.atomic.AtomicReference<>();
     private final LinkRouter router = new LinkRouter(this::ownsLink);
-    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "stage-host-ping");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final Tls tls;
 
@@ -107,7 +101,6 @@ public final class StageHost implements AutoCloseable {
 
     @Override
     public void close() {
-        pinger.shutdownNow();
         server.shutdownNow();
         try {
             server.awaitTermination(5, TimeUnit.SECONDS);
@@ -124,8 +117,7 @@ public final class StageHost implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        private final java.util.concurrent.ScheduledFuture<?> pings;
-        private volatile long lastHeard = System.nanoTime();
+        private final Heartbeat heartbeat;
         private volatile boolean ended;
         private volatile Control.Job job;
         private PipelineModel model;
@@ -138,25 +130,17 @@ public final class StageHost implements AutoCloseable {
 
         Session(StreamObserver<byte[]> out) {
             this.out = out;
-            this.pings = pinger.scheduleAtFixedRate(this::ping, Control.PING_MILLIS, Control.PING_MILLIS,
-                    TimeUnit.MILLISECONDS);
+            this.heartbeat = new Heartbeat(() -> send(Control.frame(Control.PING, null)), this::coordinatorSilent);
         }
 
-        private void ping() {
-            if (ended) {
-                return;
+        private void coordinatorSilent() {
+            LOG.warn("the coordinator went silent for {} ms: stopping its job", Control.LOST_MILLIS);
+            end(new IllegalStateException("the coordinator went silent for " + Control.LOST_MILLIS + " ms"));
+            try {
+                out.onError(io.grpc.Status.DEADLINE_EXCEEDED.withDescription("coordinator silent").asRuntimeException());
+            } catch (RuntimeException ignored) {
+                // already closed
             }
-            if (System.nanoTime() - lastHeard > TimeUnit.MILLISECONDS.toNanos(Control.LOST_MILLIS)) {
-                LOG.warn("the coordinator went silent for {} ms: stopping its job", Control.LOST_MILLIS);
-                end(new IllegalStateException("the coordinator went silent for " + Control.LOST_MILLIS + " ms"));
-                try {
-                    out.onError(io.grpc.Status.DEADLINE_EXCEEDED.withDescription("coordinator silent").asRuntimeException());
-                } catch (RuntimeException ignored) {
-                    // already closed
-                }
-                return;
-            }
-            send(Control.frame(Control.PING, null));
         }
 
         private synchronized void send(byte[] frame) {
@@ -174,7 +158,7 @@ public final class StageHost implements AutoCloseable {
             if (ended) {
                 return;
             }
-            lastHeard = System.nanoTime();
+            heartbeat.heard();
             byte type = frame.length == 0 ? 0 : frame[0];
             if (type == Control.PING) {
                 return;
@@ -345,7 +329,7 @@ public final class StageHost implements AutoCloseable {
                 return;
             }
             ended = true;
-            pings.cancel(false);
+            heartbeat.stop();
             PipelineRun r = run;
             if (r != null) {
                 r.abort(why != null ? why : new AbortedException("the coordinator closed the control stream"));

@@ -121,4 +121,32 @@ final class Wire {
             }
         };
     }
+
+    /**
+     * Waits until {@code channel} is connected (gRPC retries with backoff meanwhile), at most {@code window}: a stage
+     * process that is still starting is waited for, one that is not there fails with its address.
+     */
+    static void awaitReachable(ManagedChannel channel, String address, java.time.Duration window) {
+        long deadline = System.nanoTime() + window.toNanos();
+        io.grpc.ConnectivityState state = channel.getState(true);
+        while (state != io.grpc.ConnectivityState.READY) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cannot reach the stage process at " + address + " within "
+                        + window.toSeconds() + " s (connection " + state + "): is it running, listening on that"
+                        + " address, and using the same TLS settings as this coordinator?");
+            }
+            if (state == io.grpc.ConnectivityState.SHUTDOWN) {
+                throw new IllegalStateException("the channel to " + address + " was shut down");
+            }
+            java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            try {
+                changed.await(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reaching " + address, e);
+            }
+            state = channel.getState(true);
+        }
+    }
 }

@@ -73,6 +73,23 @@ public final class Schedules {
     }
 
     /**
+     * The generator of the schedule named as {@code io.asyncpipeline.Schedule} names it ({@code ASYNC_1F1B}, {@code GPIPE},
+     * {@code ONE_F_ONE_B}), with {@code M} micro-batches per mini-batch for the synchronous ones: the one mapping from a
+     * name to a generator, for the facade and for a stage process that receives the name.
+     *
+     * @throws IllegalArgumentException for another name, or a synchronous schedule with {@code M < 1}
+     */
+    public static PipelineSchedule named(String name, int microBatchesPerMiniBatch) {
+        return switch (name) {
+            case "ASYNC_1F1B" -> async1F1B();
+            case "GPIPE" -> gpipe(microBatchesPerMiniBatch);
+            case "ONE_F_ONE_B" -> oneFOneB(microBatchesPerMiniBatch);
+            default -> throw new IllegalArgumentException("unknown schedule " + name
+                    + ": use ASYNC_1F1B, GPIPE or ONE_F_ONE_B");
+        };
+    }
+
+    /**
      * Asynchronous PipeDream 1F1B over {@code microBatches} micro-batches: {@link #async1F1B()}
      * truncated to {@code N} micro-batches. Stage {@code k} performs {@code min(tau_k, N)} warm-up
      * forwards, then for each {@code m}: {@code F(m+tau_k)} (if it exists), {@code B(m)}, {@code U(m)}.

@@ -4,7 +4,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.Map;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.Schedule;
 import io.asyncpipeline.runtime.ThreadSettings;
@@ -252,35 +251,42 @@ final class ParallelWrapperComparison {
      * shared-gradients deadlock: that owner waits in the gradient exchange for the blocked one, which never comes).
      */
     static boolean workerBlockedOnAnother(java.util.Set<Long> ignored) {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        for (java.lang.management.ThreadInfo i : mx.dumpAllThreads(true, false)) {
-            if (i != null && !ignored.contains(i.getThreadId()) && i.getThreadName().startsWith("ParallelWrapper") && i.getThreadState() == Thread.State.BLOCKED
-                    && i.getLockOwnerName() != null && i.getLockOwnerName().startsWith("ParallelWrapper")) {
+        for (java.lang.management.ThreadInfo i : workerThreads(ignored)) {
+            if (i.getThreadState() == Thread.State.BLOCKED && i.getLockOwnerName() != null
+                    && i.getLockOwnerName().startsWith("ParallelWrapper")) {
                 return true;
             }
         }
         return false;
     }
 
-    /** The ParallelWrapper threads alive now, but for {@code ignored}: each one's state and top frame. */
+    /** The ParallelWrapper threads alive now, but for {@code ignored}: each one's state and top DL4J frame. */
     static String stuckThreads(java.util.Set<Long> ignored) {
         StringBuilder b = new StringBuilder();
-        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-            Thread th = e.getKey();
-            if (!ignored.contains(th.getId()) && th.getName().startsWith("ParallelWrapper")) {
-                StackTraceElement[] st = e.getValue();
-                String top = "";
-                for (StackTraceElement f : st) {
-                    if (f.getClassName().startsWith("org.deeplearning4j")) {
-                        top = f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName();
-                        break;
-                    }
+        for (java.lang.management.ThreadInfo i : workerThreads(ignored)) {
+            String top = "";
+            for (StackTraceElement f : i.getStackTrace()) {
+                if (f.getClassName().startsWith("org.deeplearning4j")) {
+                    top = f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName();
+                    break;
                 }
-                b.append(b.length() == 0 ? "" : "; ").append(th.getName()).append(' ').append(th.getState())
-                        .append(" in ").append(top);
             }
+            b.append(b.length() == 0 ? "" : "; ").append(i.getThreadName()).append(' ').append(i.getThreadState())
+                    .append(" in ").append(top);
         }
         return b.length() == 0 ? "no ParallelWrapper thread alive" : b.toString();
+    }
+
+    /** ParallelWrapper's worker threads alive now, with their stacks and locks, but for {@code ignored}. */
+    private static List<java.lang.management.ThreadInfo> workerThreads(java.util.Set<Long> ignored) {
+        List<java.lang.management.ThreadInfo> out = new ArrayList<>();
+        for (java.lang.management.ThreadInfo i : java.lang.management.ManagementFactory.getThreadMXBean()
+                .dumpAllThreads(true, false)) {
+            if (i != null && !ignored.contains(i.getThreadId()) && i.getThreadName().startsWith("ParallelWrapper")) {
+                out.add(i);
+            }
+        }
+        return out;
     }
 
     /** Trains a clone of the initial network with {@code v}; a failure becomes a {@link Run} with its message. */

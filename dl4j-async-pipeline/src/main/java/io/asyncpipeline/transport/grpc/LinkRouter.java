@@ -341,8 +341,12 @@ public final class LinkRouter {
             out.send(MessageCodec.encode(message));
         }
 
-        /** The tensors' data types and ranks of the first data message: every later one must match. */
-        private String layout;
+        /**
+         * Each tensor's data type and rank in the first data message (type null for a missing tensor): every later one
+         * must match. Kept apart from the tensors, so no message outlives its use.
+         */
+        private org.nd4j.linalg.api.buffer.DataType[] types;
+        private int[] ranks;
 
         @Override
         public Message receive() throws InterruptedException {
@@ -351,20 +355,42 @@ public final class LinkRouter {
             }
             Message m = MessageCodec.decode(in.take());
             if (m.kind() == Message.Kind.DATA) {
-                String l = layout(m);
-                if (layout == null) {
-                    layout = l;
-                } else if (!layout.equals(l)) {
+                org.nd4j.linalg.api.ndarray.INDArray[] t = m.tensors();
+                int n = t == null ? 0 : t.length;
+                if (types == null) {
+                    types = new org.nd4j.linalg.api.buffer.DataType[n];
+                    ranks = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        types[i] = t[i] == null ? null : t[i].dataType();
+                        ranks[i] = t[i] == null ? -1 : t[i].rank();
+                    }
+                } else if (!matches(t, n)) {
+                    StringBuilder before = new StringBuilder("[");
+                    for (int i = 0; i < types.length; i++) {
+                        before.append(i == 0 ? "" : ", ").append(types[i] == null ? "null" : types[i] + " rank " + ranks[i]);
+                    }
                     throw new io.asyncpipeline.transport.MalformedMessageException("link " + key + ": micro-batch "
-                            + m.microBatch() + " carries tensors " + l + ", the link carried " + layout + " before");
+                            + m.microBatch() + " carries tensors " + layout(t) + ", the link carried " + before + "] before");
                 }
             }
             return m;
         }
 
-        private static String layout(Message m) {
+        private boolean matches(org.nd4j.linalg.api.ndarray.INDArray[] t, int n) {
+            if (n != types.length) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                boolean ok = t[i] == null ? types[i] == null : t[i].dataType() == types[i] && t[i].rank() == ranks[i];
+                if (!ok) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static String layout(org.nd4j.linalg.api.ndarray.INDArray[] t) {
             StringBuilder b = new StringBuilder("[");
-            org.nd4j.linalg.api.ndarray.INDArray[] t = m.tensors();
             for (int i = 0; t != null && i < t.length; i++) {
                 b.append(i == 0 ? "" : ", ").append(t[i] == null ? "null" : t[i].dataType() + " rank " + t[i].rank());
             }
