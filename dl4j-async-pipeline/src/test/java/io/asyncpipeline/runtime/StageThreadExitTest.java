@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.testdata.Iris;
 import io.asyncpipeline.testdata.Nets;
+import io.asyncpipeline.testdata.StageThreadState;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -33,6 +34,7 @@ class StageThreadExitTest {
 
     @Test
     void endingAFitForcesNoCollection() {
+        StageThreadState.freeStageWorkspaces();   // tests before this one may have driven stages on this thread
         MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 4);
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(1, 1, 1).offHeapGcBudget(0)
                 .build()) {

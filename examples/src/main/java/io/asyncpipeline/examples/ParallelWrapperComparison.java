@@ -53,9 +53,10 @@ final class ParallelWrapperComparison {
         PLAIN("plain", "plain `fit`"),
         PW_AVERAGING_1("ParallelWrapper-avg1", "`ParallelWrapper`, " + WORKERS + " workers, averaging every 1"),
         PW_AVERAGING_5("ParallelWrapper-avg5", "`ParallelWrapper`, " + WORKERS + " workers, averaging every 5"),
-        PW_SHARED_GRADIENTS("ParallelWrapper-shared", "`ParallelWrapper`, " + WORKERS + " workers, shared gradients"),
         GPIPE("GPIPE", "GPIPE M=" + PipelineBenchmark.M + ", " + PipelineBenchmark.STAGES + " stages"),
-        ASYNC_1F1B("ASYNC_1F1B", "ASYNC_1F1B, " + PipelineBenchmark.STAGES + " stages");
+        ASYNC_1F1B("ASYNC_1F1B", "ASYNC_1F1B, " + PipelineBenchmark.STAGES + " stages"),
+        // last in every round: it can deadlock (below), and nothing else should run beside a hung variant's threads
+        PW_SHARED_GRADIENTS("ParallelWrapper-shared", "`ParallelWrapper`, " + WORKERS + " workers, shared gradients");
 
         /** The name in the CSV's {@code variant} column. */
         final String csv;
@@ -199,7 +200,7 @@ final class ParallelWrapperComparison {
      * {@link #run} on its own thread, given up after {@code limitNanos}: ParallelWrapper 1.0.0-M2.1 can deadlock in
      * shared-gradients mode (one worker waits in the gradient exchange for the other while holding the network's lock
      * the other needs to start), and a comparison must not hang. A variant given up is reported as failed, with the
-     * states of the ParallelWrapper threads at that moment; its threads are left blocked (they are daemons).
+     * states of the ParallelWrapper threads at that moment, and its threads are stopped ({@link #stopHungThreads}).
      */
     static Run runWithDeadline(Variant v, Setup s, List<int[]> orders, long limitNanos) {
         // threads of a variant given up earlier stay blocked: only this variant's threads count
@@ -230,8 +231,9 @@ final class ParallelWrapperComparison {
                                 + DEADLOCK_CHECKS * DEADLOCK_CHECK_SECONDS + " s"
                                 : "hung: no result within " + limitNanos / 1_000_000_000L + " s";
                         LOG.error("{} {}; given up. Threads: {}", v.label, why, threads);
-                        t.interrupt();
-                        return new Run(v, Double.NaN, Double.NaN, Double.NaN, why + "; " + threads);
+                        String stopped = stopHungThreads(t, before);
+                        LOG.error("{}: {}", v.label, stopped);
+                        return new Run(v, Double.NaN, Double.NaN, Double.NaN, why + "; " + threads + "; " + stopped);
                     }
                 }
             }
@@ -243,6 +245,49 @@ final class ParallelWrapperComparison {
         }
     }
 
+    /**
+     * Stops the threads of a variant given up: its comparison thread and its ParallelWrapper threads (all but
+     * {@code before}). A deadlocked shared-gradients worker spins in the gradient exchange, and left alive it takes
+     * CPU from every variant that runs after it (the first CNN comparison's pipelines ran at half speed beside one).
+     * {@code Thread.stop} is the only way to end threads that ignore interrupts; it still works on Java 17. Returns
+     * what happened, for the report.
+     */
+    @SuppressWarnings({"deprecation", "removal"})
+    static String stopHungThreads(Thread comparison, java.util.Set<Long> before) {
+        List<Thread> hung = new ArrayList<>();
+        hung.add(comparison);
+        for (Thread th : Thread.getAllStackTraces().keySet()) {
+            if (!before.contains(th.getId()) && th.getName().startsWith("ParallelWrapper")) {
+                hung.add(th);
+            }
+        }
+        for (Thread th : hung) {
+            th.interrupt();
+            try {
+                th.stop();
+            } catch (UnsupportedOperationException e) {
+                return "its threads could not be stopped on this JVM (" + e + "): later variants run beside them";
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
+        List<String> alive = new ArrayList<>();
+        for (Thread th : hung) {
+            try {
+                th.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            if (th.isAlive()) {
+                alive.add(th.getName() + " " + th.getState());
+            }
+        }
+        return alive.isEmpty() ? "its " + hung.size() + " threads were stopped"
+                : alive.size() + " of its threads still alive after " + STOP_WAIT_SECONDS + " s (" + String.join(", ", alive)
+                + "): later variants run beside them";
+    }
+
+    static final long STOP_WAIT_SECONDS = 10;
     static final long DEADLOCK_CHECK_SECONDS = 10;
     static final int DEADLOCK_CHECKS = 3;
 

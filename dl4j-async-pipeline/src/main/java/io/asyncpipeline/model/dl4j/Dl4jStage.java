@@ -2,6 +2,7 @@ package io.asyncpipeline.model.dl4j;
 
 import io.asyncpipeline.stage.SlotWeights;
 import io.asyncpipeline.stage.StageComputation;
+import io.asyncpipeline.transport.Message;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Workspaces, one policy for both model types ({@link StageWorkspaces}): layer scratch memory lives in
  * per-thread workspaces reused every op; everything that outlives a layer call is created outside any
- * workspace, so it may cross to another stage thread.
+ * workspace, so it may cross to another stage thread, and is freed by {@link PassArrays} once the micro-batch's
+ * backward is done (not left for the garbage collector).
  *
  * @param <S> the sub-model type
  */
@@ -33,6 +35,7 @@ public abstract class Dl4jStage<S extends Model> implements StageComputation {
     private final List<S> slotModels = new ArrayList<>();
     private final SlotWeights slotWeights;
     protected final LayerWorkspaceMgr mgr;
+    private final PassArrays passes;
     protected final GradientAccumulator gradients = new GradientAccumulator();
     /** Each layer's (vertex's) gradient of the last backward, keyed as DL4J's updater finds them. */
     protected final Map<String, Gradient> unitGradients = new TreeMap<>();
@@ -63,8 +66,44 @@ public abstract class Dl4jStage<S extends Model> implements StageComputation {
             }
         }
         this.slotWeights = privateWeights ? new SlotWeights(sub.params(), copies) : null;
-        this.mgr = StageWorkspaces.forStage(units);
+        RecordingWorkspaceMgr recording = StageWorkspaces.forStage(units);
+        this.mgr = recording;
+        this.passes = new PassArrays(recording, slotModels.size());
     }
+
+    @Override
+    public final INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+        passes.beginForward(slot, input.microBatch());
+        INDArray[] out;
+        try {
+            out = computeForward(input, slot, iteration, epoch);
+        } catch (RuntimeException | Error e) {
+            passes.abandon();
+            throw e;
+        }
+        passes.endForward(slot, out);
+        return out;
+    }
+
+    @Override
+    public final INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+        passes.beginBackward(slot);
+        INDArray[] in;
+        try {
+            in = computeBackward(input, outputGradients, slot);
+        } catch (RuntimeException | Error e) {
+            passes.abandon();
+            throw e;
+        }
+        passes.endBackward(slot, input.microBatch(), in, outputGradients);
+        return in;
+    }
+
+    /** {@link #forward}: the stage's layers on {@code slot}; arrays made through {@link #mgr} are freed later. */
+    protected abstract INDArray[] computeForward(Message input, int slot, int iteration, int epoch);
+
+    /** {@link #backward}: the gradients w.r.t. the stage inputs (null or unused on the first stage). */
+    protected abstract INDArray[] computeBackward(Message input, INDArray[] outputGradients, int slot);
 
     /** The model that computes for slot {@code slot}. */
     protected final S slot(int slot) {
@@ -112,6 +151,7 @@ public abstract class Dl4jStage<S extends Model> implements StageComputation {
     @Override
     public final void discardGradients() {
         gradients.reset();
+        passes.abandon();
     }
 
     /** Runs the sub-model's own DL4J updater on {@code gradient}, leaving the step in the gradient view. */

@@ -75,7 +75,7 @@ final class GraphStage extends Dl4jStage<ComputationGraph> {
     }
 
     @Override
-    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+    protected INDArray[] computeForward(Message input, int slot, int iteration, int epoch) {
         ComputationGraph g = slot(slot);
         INDArray[] tensors = input.tensors();
         Map<String, INDArray> env = new HashMap<>();
@@ -129,7 +129,7 @@ final class GraphStage extends Dl4jStage<ComputationGraph> {
     }
 
     @Override
-    public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+    protected INDArray[] computeBackward(Message input, INDArray[] outputGradients, int slot) {
         ComputationGraph g = slot(slot);
         GraphVertex[] vertices = g.getVertices();
         Map<String, INDArray> eps = new HashMap<>();

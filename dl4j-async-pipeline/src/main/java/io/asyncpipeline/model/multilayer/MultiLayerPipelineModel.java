@@ -49,7 +49,7 @@ public final class MultiLayerPipelineModel extends Dl4jPipelineModel<MultiLayerN
                 replica.init(own ? view.dup() : view, false);
                 replicas.add(replica);
             }
-            addStage(new MultiLayerStage(sub, replicas, k == partition.length - 1, own), offset);
+            addStage(new MultiLayerStage(sub, replicas, k == 0, k == partition.length - 1, own), offset);
             offset += n;
             first += partition[k];
         }

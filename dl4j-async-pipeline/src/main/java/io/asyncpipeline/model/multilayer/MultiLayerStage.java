@@ -25,6 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
 
     private final InputPreProcessor[] preProcessors;
+    private final boolean first;
     private final boolean last;
     private INDArray[] outputMasks;
 
@@ -33,9 +34,11 @@ final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
      *                       parameter view, or (privateWeights) one per slot on its own weight copy
      * @param privateWeights weight stashing without swaps: every slot computes with its own weights
      */
-    MultiLayerStage(MultiLayerNetwork sub, List<MultiLayerNetwork> replicas, boolean last, boolean privateWeights) {
+    MultiLayerStage(MultiLayerNetwork sub, List<MultiLayerNetwork> replicas, boolean first, boolean last,
+            boolean privateWeights) {
         super(withGradients(sub), replicas, privateWeights,
                 sub.getnLayers() + sub.getLayerWiseConfigurations().getInputPreProcessors().size());
+        this.first = first;
         this.last = last;
         this.preProcessors = new InputPreProcessor[sub.getnLayers()];
         for (int i = 0; i < preProcessors.length; i++) {
@@ -49,7 +52,7 @@ final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
     }
 
     @Override
-    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+    protected INDArray[] computeForward(Message input, int slot, int iteration, int epoch) {
         Layer[] layers = slot(slot).getLayers();
         INDArray x = input.tensors()[0];
         int batch = (int) x.size(0);
@@ -88,7 +91,7 @@ final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
     }
 
     @Override
-    public INDArray[] backward(Message input, INDArray[] outputGradients, int slot) {
+    protected INDArray[] computeBackward(Message input, INDArray[] outputGradients, int slot) {
         Layer[] layers = slot(slot).getLayers();
         int batch = (int) input.tensors()[0].size(0);
         INDArray eps = null;
@@ -115,7 +118,8 @@ final class MultiLayerStage extends Dl4jStage<MultiLayerNetwork> {
             }
         }
         gradients.afterBackward(sub.getGradientsViewArray());
-        return eps == null ? null : new INDArray[] {eps};
+        // the first stage's input gradient goes nowhere: not returned, it is freed with the pass's other arrays
+        return first || eps == null ? null : new INDArray[] {eps};
     }
 
     @Override

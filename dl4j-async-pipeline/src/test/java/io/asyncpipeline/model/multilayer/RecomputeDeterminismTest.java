@@ -7,11 +7,13 @@ import io.asyncpipeline.transport.Message;
 import io.asyncpipeline.stage.StageComputation;
 import io.asyncpipeline.stage.StageOptions;
 import io.asyncpipeline.testdata.Iris;
+import io.asyncpipeline.testdata.StageThreadState;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,6 +25,11 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Dropout draws from the thread's RNG: reseeding with the micro-batch's seed makes a recompute see the same mask. */
 class RecomputeDeterminismTest {
+
+    @AfterEach
+    void freeStageWorkspaces() {
+        StageThreadState.freeStageWorkspaces();
+    }
 
     @Test
     void sameSeedSameDropoutMaskOtherSeedOtherMask() {
