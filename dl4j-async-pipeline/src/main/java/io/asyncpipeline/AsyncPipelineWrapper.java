@@ -118,8 +118,9 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
     }
 
     /**
-     * The OS process ids of the stage processes this wrapper started ({@link StageProcesses#local(int)}); empty when
-     * the stages are threads of this JVM or processes started by hand.
+     * The OS process ids of the stage processes, in stage order: those this wrapper started
+     * ({@link StageProcesses#local(int)}), or those that processes started by hand reported with their first fit (their
+     * hosts' process ids; empty before it). Empty when the stages are threads of this JVM.
      */
     public java.util.List<Long> stageProcessIds() {
         return trainer.engine() instanceof RemoteEngine r ? r.processIds() : java.util.List.of();
@@ -211,7 +212,8 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
             ModelSetup.Built built = setup.build(o);
             RunSettings r = built.settings();
             PipelineSettings settings = new PipelineSettings(schedule, microBatches, r.devices(), r.weightStashing(),
-                    r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget(), r.timelineSpans());
+                    r.seed(), r.replay(), failOnNonFiniteScore, r.ndThreadsPerStage(), r.offHeapGcBudget(), r.timelineSpans(),
+                    r.compression());
             PipelineTrainer.ScoreCheck check = failOnNonFiniteScore ? AsyncPipelineWrapper::checkScore : (i, m, s) -> { };
             StageEngine engine = processes == null ? StageEngine.inProcess(built.model().stages(), r, transport)
                     : RemoteStages.start(processes.launch(), built.model(), r, o, failOnNonFiniteScore, userModel);

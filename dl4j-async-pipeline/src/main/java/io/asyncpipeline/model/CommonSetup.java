@@ -37,7 +37,7 @@ public final class CommonSetup {
         }
         long seed = o.seed() != null ? o.seed() : defaultSeed;
         return new RunSettings(o.schedule(), layout.channelCapacity(), devices, o.weightStashing(), seed, o.replay(),
-                threads, Math.max(0, o.offHeapGcBudget()), o.timelineSpans());
+                threads, Math.max(0, o.offHeapGcBudget()), o.timelineSpans(), o.compression());
     }
 
     /** The number of stages the options ask for: the partition's length, else stages(P), else {@code fallback}. */

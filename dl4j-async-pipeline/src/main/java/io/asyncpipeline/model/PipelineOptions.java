@@ -1,5 +1,7 @@
 package io.asyncpipeline.model;
 
+import io.asyncpipeline.transport.BoundaryCompression;
+
 import io.asyncpipeline.schedule.PipelineSchedule;
 import java.util.Map;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -16,13 +18,14 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param timelineSpans most timeline spans recorded per stage in a fit; 0 = record no timeline (checked: >= 0)
  * @param gradientClipNorm the L2 norm each stage clips its step's gradient to, or null for none (checked: > 0,
  *                         finite; SameDiff models only)
+ * @param compression   how activations and gradients cross the stage boundaries (not null)
  */
 public record PipelineOptions(Integer stages, int[] partition, String[] cutAfter, String scheduleName,
                               PipelineSchedule schedule, boolean weightStashing, int microBatches, int[] devices,
                               Long seed, boolean replay, boolean recompute, Integer ndThreadsPerStage,
                               long offHeapGcBudget, DataSet profileSample, MultiDataSet profileMultiSample,
                               Double delayAwareMomentum, Integer pipeMareIterations, Map<Integer, IUpdater> stageUpdaters,
-                              int timelineSpans, Double gradientClipNorm) {
+                              int timelineSpans, Double gradientClipNorm, BoundaryCompression compression) {
 
     public PipelineOptions {
         partition = partition == null ? null : partition.clone();

@@ -1,5 +1,6 @@
 package io.asyncpipeline.process;
 
+import io.asyncpipeline.transport.BoundaryCompression;
 import io.asyncpipeline.model.PipelineOptions;
 import io.asyncpipeline.runtime.RunSettings;
 import io.asyncpipeline.schedule.Schedules;
@@ -19,11 +20,13 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param partition  units per stage (MultiLayerNetwork, ComputationGraph), or null
  * @param cutAfter   SameDiff cut variables, or null
  * @param failOnNonFiniteScore the last stage's host stops the run on a NaN or infinite loss
+ * @param compression how activations and gradients cross the stage boundaries
  */
 record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleName, int microBatches,
                boolean weightStashing, int[] devices, long seed, boolean recompute, int ndThreadsPerStage,
                long offHeapGcBudget, Double delayAwareMomentum, Integer pipeMareIterations,
-               Map<Integer, IUpdater> stageUpdaters, Double gradientClipNorm, boolean failOnNonFiniteScore) {
+               Map<Integer, IUpdater> stageUpdaters, Double gradientClipNorm, boolean failOnNonFiniteScore,
+               BoundaryCompression compression) {
 
     /** The job of a pipeline the coordinator built from {@code options}, which resolved to {@code settings}. */
     static JobSpec of(PipelineOptions options, RunSettings settings, int stages, int[] partition, String[] cutAfter,
@@ -31,7 +34,8 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         return new JobSpec(stages, partition, cutAfter, options.scheduleName(), options.microBatches(),
                 options.weightStashing(), settings.devices(), settings.seed(), options.recompute(),
                 settings.ndThreadsPerStage(), settings.offHeapGcBudget(), options.delayAwareMomentum(),
-                options.pipeMareIterations(), options.stageUpdaters(), options.gradientClipNorm(), failOnNonFiniteScore);
+                options.pipeMareIterations(), options.stageUpdaters(), options.gradientClipNorm(), failOnNonFiniteScore,
+                settings.compression());
     }
 
     /** The options a host builds its copy of the pipeline with. */
@@ -39,7 +43,7 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         return new PipelineOptions(partition == null && cutAfter == null ? stages : null, partition, cutAfter,
                 scheduleName, Schedules.named(scheduleName, microBatches), weightStashing, microBatches, devices, seed, false,
                 recompute, ndThreadsPerStage, offHeapGcBudget, null, null, delayAwareMomentum, pipeMareIterations,
-                stageUpdaters, 0, gradientClipNorm);
+                stageUpdaters, 0, gradientClipNorm, compression);
     }
 
     void write(DataOutput out) throws IOException {
@@ -69,6 +73,7 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         }
         writeDouble(out, gradientClipNorm);
         out.writeBoolean(failOnNonFiniteScore);
+        out.writeUTF(compression.name());
     }
 
     static JobSpec read(DataInput in) throws IOException {
@@ -95,8 +100,15 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         }
         Double clip = readDouble(in);
         boolean failOnNaN = in.readBoolean();
+        String compression = in.readUTF();
+        BoundaryCompression boundaries;
+        try {
+            boundaries = BoundaryCompression.valueOf(compression);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("unknown boundary compression '" + compression + "'", e);
+        }
         return new JobSpec(stages, partition, cutAfter, scheduleName, microBatches, stashing, devices, seed, recompute,
-                threads, budget, momentum, pipeMare, updaters, clip, failOnNaN);
+                threads, budget, momentum, pipeMare, updaters, clip, failOnNaN, boundaries);
     }
 
     private static void writeInts(DataOutput out, int[] a) throws IOException {

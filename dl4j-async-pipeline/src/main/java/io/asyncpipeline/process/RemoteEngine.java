@@ -55,6 +55,8 @@ public final class RemoteEngine implements StageEngine {
     private final JobSpec spec;
     private final Supplier<ShippedModel> shipper;
     private final List<String> addresses;
+    /** Each host's process id, as it reported it with its first READY (0: not yet). */
+    private final long[] hostPids;
     private final int[] first;
     private final int[] count;
     private final String token;
@@ -88,6 +90,7 @@ public final class RemoteEngine implements StageEngine {
         this.spec = spec;
         this.shipper = shipper;
         this.addresses = List.copyOf(addresses);
+        this.hostPids = new long[addresses.size()];
         this.first = first.clone();
         this.count = count.clone();
         this.token = token;
@@ -105,9 +108,22 @@ public final class RemoteEngine implements StageEngine {
         }
     }
 
-    /** The OS process ids of locally launched stage processes (empty for peers). */
+    /**
+     * The OS process ids of the stage processes, in stage order: of the launched processes, or as the peers reported
+     * them when they built their stages (empty before the first fit).
+     */
     public List<Long> processIds() {
-        return processes instanceof LocalLauncher l ? l.pids() : List.of();
+        if (processes instanceof LocalLauncher l) {
+            return l.pids();
+        }
+        List<Long> out = new ArrayList<>();
+        for (long pid : hostPids) {
+            if (pid == 0) {
+                return List.of();
+            }
+            out.add(pid);
+        }
+        return out;
     }
 
     /** The hosts' addresses, in stage order. */
@@ -453,7 +469,10 @@ public final class RemoteEngine implements StageEngine {
             switch (frame[0]) {
                 case Control.PING -> {
                 }
-                case Control.READY -> events.add(new Ready(host));
+                case Control.READY -> {
+                    hostPids[host] = in.readLong();
+                    events.add(new Ready(host));
+                }
                 case Control.SCORE -> score(in);
                 case Control.DONE -> {
                     int updates = in.readInt();

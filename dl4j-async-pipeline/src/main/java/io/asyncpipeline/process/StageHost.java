@@ -214,7 +214,7 @@ public final class StageHost implements AutoCloseable {
             this.next = j.next().isEmpty() ? null : Wire.channel(j.next(), token, tls);
             LOG.info("job {}: stages {}..{} of {} ({})", j.fitId(), j.first(), j.first() + j.count() - 1, j.total(),
                     model.unit());
-            send(Control.frame(Control.READY, null));
+            send(Control.frame(Control.READY, out -> out.writeLong(ProcessHandle.current().pid())));
         }
 
         private void runEpoch(int epoch, int base) throws InterruptedException {

@@ -134,7 +134,8 @@ public final class PipelineRun {
             StageMetrics m = new StageMetrics(k);
             metrics.add(m);
             workers.add(new StageWorker(k, p, stages.get(i), settings.schedule().stream(k, p), l,
-                    new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed()), m,
+                    new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed(),
+                            settings.compression()), m,
                     timelines == null ? null : timelines.get(i), failures));
         }
         lastMetrics = metrics;

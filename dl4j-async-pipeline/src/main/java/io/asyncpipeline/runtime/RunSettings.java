@@ -1,5 +1,7 @@
 package io.asyncpipeline.runtime;
 
+import io.asyncpipeline.transport.BoundaryCompression;
+
 import io.asyncpipeline.schedule.PipelineSchedule;
 
 /**
@@ -15,10 +17,18 @@ import io.asyncpipeline.schedule.PipelineSchedule;
  * @param ndThreadsPerStage ND4J intra-op threads while fitting; 0 leaves ND4J alone
  * @param offHeapGcBudget   growth of physical memory (bytes) that triggers a garbage collection; 0 = never
  * @param timelineSpans     most timeline spans recorded per stage in a fit; 0 = record no timeline
+ * @param compression       how activations and gradients cross the stage boundaries
  */
 public record RunSettings(PipelineSchedule schedule, int channelCapacity, int[] devices,
                           boolean weightStashing, long seed, boolean replay, int ndThreadsPerStage,
-                          long offHeapGcBudget, int timelineSpans) {
+                          long offHeapGcBudget, int timelineSpans, BoundaryCompression compression) {
+
+    /** Settings without boundary compression. */
+    public RunSettings(PipelineSchedule schedule, int channelCapacity, int[] devices, boolean weightStashing, long seed,
+                       boolean replay, int ndThreadsPerStage, long offHeapGcBudget, int timelineSpans) {
+        this(schedule, channelCapacity, devices, weightStashing, seed, replay, ndThreadsPerStage, offHeapGcBudget,
+                timelineSpans, BoundaryCompression.NONE);
+    }
 
     /** Micro-batches cut from each data batch: M for the synchronous schedules, 1 for the asynchronous one. */
     public int perBatch() {
@@ -27,6 +37,9 @@ public record RunSettings(PipelineSchedule schedule, int channelCapacity, int[] 
 
     public RunSettings {
         devices = devices.clone();
+        if (compression == null) {
+            throw new IllegalArgumentException("compression must not be null");
+        }
         if (timelineSpans < 0) {
             throw new IllegalArgumentException("timelineSpans must be >= 0, got " + timelineSpans);
         }

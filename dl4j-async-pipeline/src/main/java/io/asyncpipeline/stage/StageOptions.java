@@ -1,5 +1,7 @@
 package io.asyncpipeline.stage;
 
+import io.asyncpipeline.transport.BoundaryCompression;
+
 /**
  * Per-stage run options.
  *
@@ -7,8 +9,22 @@ package io.asyncpipeline.stage;
  * @param weightStashing backward on the weight version of the forward (PipeDream) or on the current weights
  * @param baseIteration the model's iteration count when the run started
  * @param seed          base seed of the per-micro-batch RNG (dropout masks repeat on recompute)
+ * @param compression   how the activations and gradients this stage sends are rounded (and those it receives
+ *                      restored)
  */
-public record StageOptions(int device, boolean weightStashing, int baseIteration, long seed) {
+public record StageOptions(int device, boolean weightStashing, int baseIteration, long seed,
+                           BoundaryCompression compression) {
+
+    public StageOptions {
+        if (compression == null) {
+            throw new IllegalArgumentException("compression must not be null (NONE sends the tensors as they are)");
+        }
+    }
+
+    /** Options without boundary compression. */
+    public StageOptions(int device, boolean weightStashing, int baseIteration, long seed) {
+        this(device, weightStashing, baseIteration, seed, BoundaryCompression.NONE);
+    }
 
     /** Seed for micro-batch {@code m} on stage {@code k}: the same on every forward and recompute of m. */
     public long seedFor(int stage, int m) {

@@ -219,6 +219,9 @@ public final class StageWorker implements Runnable {
         currentMicroBatch = m;
         long w0 = clock();
         Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
+        if (stage > 0 && in.kind() == Message.Kind.DATA) {
+            in = in.withTensors(options.compression().decompress(in.tensors(), true));
+        }
         if (!in.isEnd()) {
             lastEpoch = in.epoch();
         }
@@ -246,7 +249,8 @@ public final class StageWorker implements Runnable {
         metrics.addForward(t1 - t0);
         span(Span.Kind.FORWARD, m, t0, t1);
         if (links.forwardOut() != null) {
-            send(links.forwardOut(), new Message(m, in.epoch(), in.examples(), DeviceCopy.prepare(out, options.device()),
+            send(links.forwardOut(), new Message(m, in.epoch(), in.examples(),
+                    options.compression().compress(DeviceCopy.prepare(out, options.device())),
                     in.labels(), DeviceCopy.prepare(computation.lastOutputMasks(), options.device()), in.labelMasks()),
                     Span.Kind.SEND_ACTIVATIONS, m);
         }
@@ -293,6 +297,9 @@ public final class StageWorker implements Runnable {
         currentMicroBatch = m;
         long w0 = clock();
         Message grad = last ? null : links.backwardIn().receive();
+        if (grad != null && grad.kind() == Message.Kind.DATA) {
+            grad = grad.withTensors(options.compression().decompress(grad.tensors(), true));
+        }
         if (grad != null) {
             lastEpoch = grad.epoch();
             waited(Span.Kind.WAIT_GRADIENTS, m, w0);
@@ -343,7 +350,8 @@ public final class StageWorker implements Runnable {
         }
         if (links.backwardOut() != null) {
             send(links.backwardOut(), new Message(m, in.epoch(), in.examples(),
-                    DeviceCopy.prepare(inputGrads, options.device()), null, null, null), Span.Kind.SEND_GRADIENTS, m);
+                    options.compression().compress(DeviceCopy.prepare(inputGrads, options.device())), null, null, null),
+                    Span.Kind.SEND_GRADIENTS, m);
         }
         if (last) {
             pendingScore += computation.lastScore() * in.examples();

@@ -15,6 +15,7 @@ import io.asyncpipeline.model.samediff.SameDiffAsyncStashingTest;
 import io.asyncpipeline.model.samediff.SameDiffPipelineTest;
 import io.asyncpipeline.testdata.Graphs;
 import io.asyncpipeline.testdata.Iris;
+import io.asyncpipeline.transport.BoundaryCompression;
 import io.asyncpipeline.testdata.Nets;
 import io.asyncpipeline.updater.DiscountedNadam;
 import java.time.Duration;
@@ -101,6 +102,23 @@ class StageProcessesTest {
             }
             assertSameState(replayed, remote, 0.0, processes + " processes, stashing " + stash);
             allGone(pids);
+        }
+    }
+
+    @Test
+    void compressedBoundariesOnThreeProcessesEqualTheReplay() {
+        for (BoundaryCompression c : new BoundaryCompression[] {BoundaryCompression.INT8, BoundaryCompression.FP16}) {
+            MultiLayerNetwork replayed = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(replayed).partition(1, 1, 1)
+                    .boundaryCompression(c).singleThreadedReplay(true).build()) {
+                w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+            }
+            MultiLayerNetwork remote = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(remote).partition(1, 1, 1)
+                    .boundaryCompression(c).processes(local(3)).build()) {
+                w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+            }
+            assertSameState(replayed, remote, 0.0, "3 processes, boundaries " + c);
         }
     }
 

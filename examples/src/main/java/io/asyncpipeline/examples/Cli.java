@@ -48,6 +48,16 @@ public final class Cli {
         codes.put(" " + MISSING_DATA, "a data set is not installed (the message says how to install it)");
         cl.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(codes);
         cl.getCommandSpec().versionProvider(new Version());
+        // the message, picocli's suggestions for a mistyped option, and always the usage
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            java.io.PrintWriter err = c.getErr();
+            err.println(ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+            c.usage(err, c.getColorScheme());
+            err.flush();
+            return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
             if (e instanceof MissingDatasetException) {
                 cmd.getErr().println("error: " + e.getMessage());

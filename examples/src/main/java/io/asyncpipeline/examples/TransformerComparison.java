@@ -1,5 +1,6 @@
 package io.asyncpipeline.examples;
 
+import io.asyncpipeline.transport.BoundaryCompression;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.NativeMemoryGuard;
 import io.asyncpipeline.Schedule;
@@ -265,6 +266,10 @@ public final class TransformerComparison implements Callable<Integer> {
             + " the measured op costs are clean): ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
     YesNo replay = YesNo.no;
 
+    @Option(names = "--boundary-compression", description = "how the pipelines' activations and gradients cross the"
+            + " stage boundaries: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}")
+    BoundaryCompression boundaryCompression = BoundaryCompression.NONE;
+
     @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per validation measurement),"
             + " " + JSON + " (the configuration) and PNG plots of validation loss into DIR, created if missing."
             + " Default: none")
@@ -320,7 +325,8 @@ public final class TransformerComparison implements Callable<Integer> {
      */
     record Options(Protocol protocol, int length, int stages, int layers, int batch, int context, int dim, int heads,
                    int micro, int warmup, int pipeMareUpdates, int evalEvery, int valWindows, long seed,
-                   List<Variant> variants, boolean replay, String psi, double clip, Map<String, Hyper> hypers) {
+                   List<Variant> variants, boolean replay, String psi, double clip, Map<String, Hyper> hypers,
+                   BoundaryCompression compression) {
 
         /** Cuts: after every (layers / stages)-th block. */
         String[] cuts() {
@@ -371,7 +377,7 @@ public final class TransformerComparison implements Callable<Integer> {
             Map<String, Hyper> m = new LinkedHashMap<>(hypers);
             m.put(v.name(), h);
             return new Options(protocol, length, stages, layers, batch, context, dim, heads, micro, warmup,
-                    pipeMareUpdates, evalEvery, valWindows, seed, variants, replay, psi, clip, Map.copyOf(m));
+                    pipeMareUpdates, evalEvery, valWindows, seed, variants, replay, psi, clip, Map.copyOf(m), compression);
         }
 
         /** The chunks' sizes in protocol units. */
@@ -497,7 +503,7 @@ public final class TransformerComparison implements Callable<Integer> {
                 Cli.positive(spec, "--dim", dim), Cli.positive(spec, "--heads", heads), micro, warm,
                 pipeMare > 0 ? pipeMare : Math.max(1, updatesRun / 4), eval,
                 Cli.positive(spec, "--val-windows", valWindows), seed, List.copyOf(vs), replay == YesNo.yes, ps, cl,
-                Map.copyOf(hypers));
+                Map.copyOf(hypers), boundaryCompression);
     }
 
     /** Reads a tuned.json: {@code {"variants": {"stash": {"lr": 1e-3}, "nesterov": {"lr": 0.2, "momentum": ...}}}}. */
@@ -605,6 +611,7 @@ public final class TransformerComparison implements Callable<Integer> {
         resolved.put("warmup", o.warmup());
         resolved.put("evalEvery", o.evalEvery());
         resolved.put("clip", o.clip());
+        resolved.put("boundaryCompression", o.compression().name());
         resolved.put("pipemare", o.pipeMareUpdates());
         resolved.put("cutAfter", List.of(o.cuts()));
         resolved.put("parameters", parameters);
@@ -671,6 +678,7 @@ public final class TransformerComparison implements Callable<Integer> {
         if (o.clip() > 0) {
             b.clipGradientNorm(o.clip());
         }
+        b.boundaryCompression(o.compression());
         long t0 = System.nanoTime();
         try (AsyncPipelineWrapper w = b.build();
              Progress progress = Progress.start(v.name(), total, unit)) {

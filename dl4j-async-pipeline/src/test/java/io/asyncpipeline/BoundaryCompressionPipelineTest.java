@@ -1,0 +1,44 @@
+package io.asyncpipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.asyncpipeline.testdata.Iris;
+import io.asyncpipeline.testdata.Nets;
+import io.asyncpipeline.transport.BoundaryCompression;
+import java.util.Arrays;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
+
+/** A compressed boundary rounds the same way on threads and in the replay, and it does round. */
+class BoundaryCompressionPipelineTest {
+
+    private static double[] train(BoundaryCompression c, boolean replay) {
+        MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 3);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(1, 1, 1).boundaryCompression(c)
+                .singleThreadedReplay(replay).build()) {
+            w.fit(Iris.iterator(10, DataType.FLOAT), 2);
+        }
+        return net.params().toDoubleVector();
+    }
+
+    @Test
+    void threadsEqualTheReplayBitForBitInEveryMode() {
+        double[] none = train(BoundaryCompression.NONE, true);
+        for (BoundaryCompression c : new BoundaryCompression[] {BoundaryCompression.FP16, BoundaryCompression.BF16,
+                BoundaryCompression.INT8}) {
+            double[] replayed = train(c, true);
+            assertArrayEquals(replayed, train(c, false), 0.0, c + ": threads against the replay");
+            assertFalse(Arrays.equals(none, replayed), c + " changes the numbers: the boundaries were rounded");
+        }
+    }
+
+    @Test
+    void nullIsRefused() {
+        MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 3);
+        assertThrows(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(net).boundaryCompression(null));
+    }
+}
