@@ -221,15 +221,16 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     }
 
     private static void report(List<Run> runs, int microBatches) {
-        System.out.printf("%n| link rate | boundaries | examples/s | seconds | host 0 → 1 MB | host 1 → 0 MB | busiest link"
-                + " use |%n|---|---|---|---|---|---|---|%n");
+        System.out.printf("%n| link rate | boundaries | examples/s | seconds | sent by host 0, MB | sent by host 1, MB |"
+                + " busiest link use |%n|---|---|---|---|---|---|---|%n");
         for (Run r : runs) {
             System.out.printf(Locale.ROOT, "| %.0f Mbit/s | %s | %.1f | %.1f | %.1f | %.1f | %.1f %% |%n", r.mbit(),
                     r.compression(), r.examplesPerSecond(), r.seconds(), r.hostZeroSent() / 1e6,
                     r.hostOneSent() / 1e6, 100 * r.linkUse());
         }
-        System.out.printf("(%d micro-batches per timed fit; host k → other: bytes host k sent on its own link, its stage's"
-                + " messages and control frames; the busiest of the four link directions sets the use)%n", microBatches);
+        System.out.printf("(%d micro-batches per timed fit; sent by host k: the bytes on host k's own link, its stage's"
+                + " messages, its state sent back after the fit and control frames; the busiest of the four link"
+                + " directions sets the use)%n", microBatches);
     }
 
     private void write(Path dir, List<Run> runs, int microBatches) throws IOException {
