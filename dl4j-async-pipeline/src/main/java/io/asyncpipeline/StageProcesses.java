@@ -84,6 +84,14 @@ public final class StageProcesses {
         return new StageProcesses(false, list.size(), list);
     }
 
+    /**
+     * A fresh random access token (24 bytes from {@code SecureRandom}, in hex), for stage processes started by hand or
+     * by a cluster manager: give it to the hosts ({@code --token-file}) and to {@link #token(String)}.
+     */
+    public static String randomToken() {
+        return io.asyncpipeline.process.StageHost.randomToken();
+    }
+
     /** Options for each stage JVM, e.g. {@code -Xmx2g} (local processes). */
     public StageProcesses jvmOptions(String... options) {
         for (String o : options) {

@@ -94,6 +94,13 @@ public final class StageHost implements AutoCloseable {
         return server.getPort();
     }
 
+    /** A fresh access token: 24 random bytes from {@link java.security.SecureRandom}, in hex. */
+    public static String randomToken() {
+        byte[] b = new byte[24];
+        new java.security.SecureRandom().nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
     /** Blocks until the server has shut down. */
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();

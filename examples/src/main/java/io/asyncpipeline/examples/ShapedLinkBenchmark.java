@@ -12,9 +12,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -257,8 +255,6 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     }
 
     static String newToken() {
-        byte[] b = new byte[24];
-        new SecureRandom().nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        return StageProcesses.randomToken();
     }
 }

@@ -3,10 +3,8 @@ package io.asyncpipeline.spark;
 import io.asyncpipeline.AsyncPipelineWrapper;
 import io.asyncpipeline.StageProcesses;
 import io.asyncpipeline.process.HostRendezvous;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -213,10 +211,8 @@ public final class SparkPipelineTrainer {
         }
     }
 
-    private static String newToken() {
-        byte[] b = new byte[24];
-        new SecureRandom().nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    static String newToken() {
+        return StageProcesses.randomToken();
     }
 
     private static void requireEpochs(int epochs) {
