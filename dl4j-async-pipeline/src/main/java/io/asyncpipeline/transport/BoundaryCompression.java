@@ -20,7 +20,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   <li>{@link #INT8}: payload {@code round(x / s)} as 8-bit integers in [-127, 127] with the per-tensor scale
  *       {@code s = max|x| / 127} (1 when {@code x} is all zeros), the scalar; the receiver gets {@code q · s}.</li>
  * </ul>
- * Tensors of other types (integer indices, booleans) travel as they are, with a scalar of their own type.
+ * Tensors of other types (integer indices, booleans) travel as they are, with a scalar of their own type; a null
+ * tensor (an input that gets no gradient) travels as two nulls.
  * Labels and masks are never compressed.
  */
 public enum BoundaryCompression {
@@ -48,7 +49,7 @@ public enum BoundaryCompression {
         for (int i = 0; i < tensors.length; i++) {
             INDArray x = tensors[i];
             if (x == null) {
-                throw new IllegalArgumentException("tensor " + i + " of a boundary is null: nothing to compress");
+                continue;        // an input that gets no gradient: null payload and scalar, null again on arrival
             }
             DataType t = x.dataType();
             if (!t.isFPType() || x.isEmpty()) {
@@ -89,6 +90,9 @@ public enum BoundaryCompression {
         for (int i = 0; i < out.length; i++) {
             INDArray p = sent[2 * i];
             INDArray s = sent[2 * i + 1];
+            if (p == null && s == null) {
+                continue;
+            }
             if (p == null || s == null || s.length() != 1) {
                 throw new MalformedMessageException(name() + " boundary: tensor " + i
                         + " lacks its payload or its scalar");
@@ -112,7 +116,9 @@ public enum BoundaryCompression {
         }
         if (release) {
             for (int i = 0; i < out.length; i++) {
-                close(sent[2 * i + 1]);
+                if (sent[2 * i + 1] != null) {
+                    close(sent[2 * i + 1]);
+                }
             }
         }
         return out;

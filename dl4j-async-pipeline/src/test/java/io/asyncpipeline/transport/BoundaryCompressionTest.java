@@ -80,6 +80,21 @@ class BoundaryCompressionTest {
     }
 
     @Test
+    void aNullTensorTravelsAsNull() {
+        INDArray x = sample();
+        INDArray[] sent = BoundaryCompression.INT8.compress(new INDArray[] {null, x});
+        assertEquals(4, sent.length);
+        assertEquals(null, sent[0]);
+        assertEquals(null, sent[1]);
+        INDArray[] back = BoundaryCompression.INT8.decompress(sent, true);
+        assertEquals(null, back[0]);
+        assertEquals(x.rank(), back[1].rank());
+        Message m = MessageCodec.decode(MessageCodec.encode(new Message(0, 0, 64,
+                BoundaryCompression.FP16.compress(new INDArray[] {null, x}), null, null, null)));
+        assertEquals(null, BoundaryCompression.FP16.decompress(m.tensors(), true)[0], "null survives the codec");
+    }
+
+    @Test
     void theReceiverFreesWhatItDecompressed() {
         INDArray[] sent = BoundaryCompression.FP16.compress(new INDArray[] {sample()});
         BoundaryCompression.FP16.decompress(sent, true);
