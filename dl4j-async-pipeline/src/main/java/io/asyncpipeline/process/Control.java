@@ -24,12 +24,35 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The control stream between the coordinator and one stage host: a gRPC bidirectional stream of frames, each a type
  * byte and its fields. The coordinator sends a job (the model and the options), then per epoch a run, then asks for
  * the stages' state; the host answers each, and sends the last stage's losses as they come. Both ends send a ping
- * every {@link #PING_MILLIS} and give the other up after {@link #LOST_MILLIS} of silence.
+ * every {@link #PING_MILLIS} and give the other up after {@link #lostMillis()} of silence.
  */
 final class Control {
 
     static final long PING_MILLIS = 500;
-    static final long LOST_MILLIS = 4_000;
+    /** The system property that sets {@link #lostMillis()}, in milliseconds. */
+    static final String LOST_PROPERTY = "asyncpipeline.peerSilenceMillis";
+    static final long DEFAULT_LOST_MILLIS = 10_000;
+
+    /**
+     * How long a control stream may stay silent before its other end is given up: the system property
+     * {@value #LOST_PROPERTY}, by default {@value #DEFAULT_LOST_MILLIS} ms, at least 2 pings.
+     */
+    static long lostMillis() {
+        String v = System.getProperty(LOST_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_LOST_MILLIS;
+        }
+        long ms;
+        try {
+            ms = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(LOST_PROPERTY + " is a number of milliseconds, got '" + v + "'");
+        }
+        if (ms < 2 * PING_MILLIS) {
+            throw new IllegalArgumentException(LOST_PROPERTY + " must be at least " + 2 * PING_MILLIS + " ms, got " + ms);
+        }
+        return ms;
+    }
 
     // coordinator -> host
     static final byte JOB = 1;

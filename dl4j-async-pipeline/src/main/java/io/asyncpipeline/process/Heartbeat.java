@@ -7,7 +7,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One end's watch over a control stream, the same at the coordinator and at a stage host: a ping every
- * {@link Control#PING_MILLIS}, and the other end given up once nothing arrived for {@link Control#LOST_MILLIS}.
+ * {@link Control#PING_MILLIS}, and the other end given up once nothing arrived for {@link Control#lostMillis()}.
+ *
+ * <p>Only time in which this JVM itself ran counts as silence. When the watch's own tick comes late (a long garbage
+ * collection, or a machine so loaded that the timer thread did not run), the other end could not have been heard
+ * either, so the lateness is added to its grace instead of being held against it. A killed peer is not found here at
+ * all but at once, through its connection closing; this watch is for a peer that hangs or becomes unreachable.
  */
 final class Heartbeat {
 
@@ -18,21 +23,33 @@ final class Heartbeat {
     });
 
     private final ScheduledFuture<?> task;
+    private final long lostNanos;
     private volatile long lastHeard = System.nanoTime();
+    private long lastTick = lastHeard;
 
     /**
      * @param ping   sends a ping to the other end
      * @param silent called once, on the timer thread, when the other end stayed silent too long (pings then stop)
      */
     Heartbeat(Runnable ping, Runnable silent) {
-        this.task = TIMER.scheduleAtFixedRate(() -> {
-            if (System.nanoTime() - lastHeard > TimeUnit.MILLISECONDS.toNanos(Control.LOST_MILLIS)) {
-                stop();
-                silent.run();
-            } else {
-                ping.run();
-            }
-        }, Control.PING_MILLIS, Control.PING_MILLIS, TimeUnit.MILLISECONDS);
+        this.lostNanos = TimeUnit.MILLISECONDS.toNanos(Control.lostMillis());
+        this.task = TIMER.scheduleAtFixedRate(() -> tick(ping, silent),
+                Control.PING_MILLIS, Control.PING_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void tick(Runnable ping, Runnable silent) {
+        long now = System.nanoTime();
+        long late = now - lastTick - TimeUnit.MILLISECONDS.toNanos(2 * Control.PING_MILLIS);
+        lastTick = now;
+        if (late > 0) {
+            lastHeard += late;                       // this JVM stood still: not the other end's silence
+        }
+        if (now - lastHeard > lostNanos) {
+            stop();
+            silent.run();
+        } else {
+            ping.run();
+        }
     }
 
     /** Something arrived from the other end. */

@@ -267,10 +267,7 @@ public final class HostRendezvous implements AutoCloseable {
          */
         public void awaitRelease() throws InterruptedException {
             ended.await();
-            Throwable f = failure;
-            if (f != null) {
-                throw new IllegalStateException("the rendezvous ended this host's lease: " + f.getMessage(), f);
-            }
+            throwIfFailed();
         }
 
         /** Waits at most {@code timeout} for the release; true when released, false when still held. */
@@ -278,11 +275,15 @@ public final class HostRendezvous implements AutoCloseable {
             if (!ended.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 return false;
             }
+            throwIfFailed();
+            return true;
+        }
+
+        private void throwIfFailed() {
             Throwable f = failure;
             if (f != null) {
                 throw new IllegalStateException("the rendezvous ended this host's lease: " + f.getMessage(), f);
             }
-            return true;
         }
 
         /** Gives the lease up (the coordinator sees this host leave) and closes the channel. */

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * and the options to every host, and per epoch it starts the hosts' runs, feeds stage 0 from the user's iterator,
  * hands the last stage's losses to the trainer's observer (the user's listeners), collects each host's metrics, and
  * then every stage's parameters and optimizer state into the coordinator's own copy of the stages, whose parameters
- * are the user's model's. A host that fails, or goes silent for {@link Control#LOST_MILLIS}, stops the others, and
+ * are the user's model's. A host that fails, or goes silent for {@link Control#lostMillis()}, stops the others, and
  * the epoch fails naming the stage and its process's address.
  */
 public final class RemoteEngine implements StageEngine {
@@ -47,6 +47,8 @@ public final class RemoteEngine implements StageEngine {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteEngine.class);
     /** How long a host may take to build its stages from the model. */
     static final long READY_TIMEOUT_MILLIS = 300_000;
+    /** How long the end of a fit waits for each host to close its control stream. */
+    static final long CLOSE_WAIT_MILLIS = 10_000;
     /** After a failure, how long the other hosts have to stop and report. */
     static final long STOP_TIMEOUT_MILLIS = 10_000;
 
@@ -95,6 +97,7 @@ public final class RemoteEngine implements StageEngine {
         this.count = count.clone();
         this.token = token;
         this.processes = processes;
+        Control.lostMillis();                            // a bad setting fails here, not in the middle of a fit
         for (String a : addresses) {
             channels.add(Wire.channel(a, token, tls));
         }
@@ -338,10 +341,26 @@ public final class RemoteEngine implements StageEngine {
         return updatesDone;
     }
 
+    /**
+     * Ends the fit's control streams and waits (a bounded time) until each host has closed its end, which it does once
+     * it let the job go: a next fit on the same processes then finds them free.
+     */
     @Override
     public void endFit() {
         for (Session s : sessions) {
             s.finish();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+        for (Session s : sessions) {
+            try {
+                if (!s.closed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.warn("the stage process at {} did not close its control stream within {} ms",
+                            addresses.get(s.host), CLOSE_WAIT_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         sessions = List.of();
     }
@@ -402,13 +421,15 @@ public final class RemoteEngine implements StageEngine {
         private final ClientCallStreamObserver<byte[]> call;
         private final Heartbeat heartbeat;
         private volatile boolean finished;
+        /** The host closed its end of the stream, or the stream failed. */
+        private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
         Session(int host) {
             this.host = host;
             this.call = (ClientCallStreamObserver<byte[]>) ClientCalls.asyncBidiStreamingCall(
                     channels.get(host).newCall(Control.METHOD, CallOptions.DEFAULT), this);
             this.heartbeat = new Heartbeat(() -> send(Control.frame(Control.PING, null)),
-                    () -> lost("went silent for " + Control.LOST_MILLIS + " ms"));
+                    () -> lost("went silent for " + Control.lostMillis() + " ms"));
         }
 
         @Override
@@ -532,11 +553,13 @@ public final class RemoteEngine implements StageEngine {
 
         @Override
         public void onError(Throwable t) {
+            closed.countDown();
             lost("its control stream failed: " + Status.fromThrowable(t));
         }
 
         @Override
         public void onCompleted() {
+            closed.countDown();
             if (!finished) {
                 lost("it closed its control stream");
             }

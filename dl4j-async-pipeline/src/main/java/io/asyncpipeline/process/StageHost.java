@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class StageHost implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StageHost.class);
+    /** How long a new job waits for the previous coordinator's job, whose stream ended, to let this process go. */
+    private static final long RELEASE_WAIT_SECONDS = 30;
 
     private final Server server;
     private final String token;
@@ -87,6 +89,7 @@ public final class StageHost implements AutoCloseable {
         if (token == null || token.isEmpty()) {
             throw new IllegalArgumentException("a stage host needs an access token: every call must carry it");
         }
+        Control.lostMillis();                            // a bad setting fails at start, naming the property
         return new StageHost(bind, port, token, tls);
     }
 
@@ -126,6 +129,7 @@ public final class StageHost implements AutoCloseable {
         });
         private final Heartbeat heartbeat;
         private volatile boolean ended;
+        private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
         private volatile Control.Job job;
         private PipelineModel model;
         private RunSettings settings;
@@ -141,8 +145,8 @@ public final class StageHost implements AutoCloseable {
         }
 
         private void coordinatorSilent() {
-            LOG.warn("the coordinator went silent for {} ms: stopping its job", Control.LOST_MILLIS);
-            end(new IllegalStateException("the coordinator went silent for " + Control.LOST_MILLIS + " ms"));
+            LOG.warn("the coordinator went silent for {} ms: stopping its job", Control.lostMillis());
+            end(new IllegalStateException("the coordinator went silent for " + Control.lostMillis() + " ms"));
             try {
                 out.onError(io.grpc.Status.DEADLINE_EXCEEDED.withDescription("coordinator silent").asRuntimeException());
             } catch (RuntimeException ignored) {
@@ -200,8 +204,12 @@ public final class StageHost implements AutoCloseable {
             }
         }
 
-        private void job(Control.Job j) throws IOException {
+        private void job(Control.Job j) throws IOException, InterruptedException {
             release();
+            Session before = owner.get();
+            if (before != null && before != this && before.ended) {
+                before.released.await(RELEASE_WAIT_SECONDS, TimeUnit.SECONDS);   // its job is still being let go
+            }
             if (!owner.compareAndSet(null, this) && owner.get() != this) {
                 throw new IllegalStateException("this stage process already runs a job of another coordinator");
             }
@@ -318,20 +326,29 @@ public final class StageHost implements AutoCloseable {
             end(new IllegalStateException("the coordinator's control stream failed: " + t));
         }
 
+        /**
+         * The coordinator is done. The stream is closed from this end only once the job has let this process go, so a
+         * coordinator that waits for the close may send its next job at once.
+         */
         @Override
         public void onCompleted() {
-            end(null);
-            synchronized (this) {
-                try {
-                    out.onCompleted();
-                } catch (RuntimeException ignored) {
-                    // already closed
+            end(null, () -> {
+                synchronized (this) {
+                    try {
+                        out.onCompleted();
+                    } catch (RuntimeException ignored) {
+                        // already closed
+                    }
                 }
-            }
+            });
         }
 
-        /** The coordinator is gone or done: stop any run, then let the job go. */
         private void end(Throwable why) {
+            end(why, null);
+        }
+
+        /** The coordinator is gone or done: stop any run, then let the job go, then {@code after}. */
+        private void end(Throwable why, Runnable after) {
             if (ended) {
                 return;
             }
@@ -341,7 +358,13 @@ public final class StageHost implements AutoCloseable {
             if (r != null) {
                 r.abort(why != null ? why : new AbortedException("the coordinator closed the control stream"));
             }
-            worker.submit(this::release);
+            worker.submit(() -> {
+                release();
+                released.countDown();
+                if (after != null) {
+                    after.run();
+                }
+            });
             worker.shutdown();
         }
 

@@ -5,6 +5,7 @@ import io.asyncpipeline.metrics.StageMetrics;
 import io.asyncpipeline.metrics.StageTimeline;
 import io.asyncpipeline.schedule.Action;
 import io.asyncpipeline.schedule.ActionType;
+import io.asyncpipeline.transport.BoundaryCompression;
 import io.asyncpipeline.transport.Channel;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.transport.HaltedException;
@@ -219,7 +220,7 @@ public final class StageWorker implements Runnable {
         currentMicroBatch = m;
         long w0 = clock();
         Message in = stage == 0 ? links.source().next() : links.forwardIn().receive();
-        if (stage > 0 && in.kind() == Message.Kind.DATA) {
+        if (stage > 0 && in.kind() == Message.Kind.DATA && options.compression() != BoundaryCompression.NONE) {
             in = in.withTensors(options.compression().decompress(in.tensors(), true));
         }
         if (!in.isEnd()) {
@@ -297,7 +298,7 @@ public final class StageWorker implements Runnable {
         currentMicroBatch = m;
         long w0 = clock();
         Message grad = last ? null : links.backwardIn().receive();
-        if (grad != null && grad.kind() == Message.Kind.DATA) {
+        if (grad != null && grad.kind() == Message.Kind.DATA && options.compression() != BoundaryCompression.NONE) {
             grad = grad.withTensors(options.compression().decompress(grad.tensors(), true));
         }
         if (grad != null) {

@@ -245,6 +245,82 @@ class StageProcessesTest {
     }
 
     @Test
+    void aStageProcessThatHangsIsGivenUpAfterTheSilenceLimit() throws Exception {
+        MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 3);
+        List<DataSet> rows = new ArrayList<>();
+        DataSet all = Iris.all(DataType.FLOAT);
+        for (int r = 0; r < 200; r++) {
+            rows.add(all.get(r % 150));
+        }
+        CountDownLatch started = new CountDownLatch(20);
+        net.setListeners(new BaseTrainingListener() {
+            @Override
+            public void iterationDone(Model model, int iteration, int epoch) {
+                started.countDown();
+            }
+        });
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        List<Long> pids;
+        String before = System.getProperty("asyncpipeline.peerSilenceMillis");
+        System.setProperty("asyncpipeline.peerSilenceMillis", "2000");
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(1, 2).processes(local(2)).build()) {
+            pids = w.stageProcessIds();
+            Thread fit = new Thread(() -> {
+                try {
+                    w.fit(new ListDataSetIterator<>(rows, 1), 50);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            fit.start();
+            assertTrue(started.await(120, TimeUnit.SECONDS), "the fit started");
+            long stopped = System.nanoTime();
+            signal("STOP", pids.get(1));                           // alive, connected, silent
+            try {
+                fit.join(30_000);
+            } finally {
+                signal("CONT", pids.get(1));
+            }
+            double seconds = (System.nanoTime() - stopped) / 1e9;
+            assertFalse(fit.isAlive(), "fit returned");
+            assertTrue(seconds >= 1.5 && seconds < 6, "fit stopped " + seconds + " s after the process hung");
+            PipelineException e = (PipelineException) thrown.get();
+            assertTrue(e.getMessage().contains("stage 1") && e.getMessage().contains("went silent for 2000 ms"),
+                    e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty("asyncpipeline.peerSilenceMillis");
+            } else {
+                System.setProperty("asyncpipeline.peerSilenceMillis", before);
+            }
+        }
+        allGone(pids);
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
+                "kill -" + name + " " + pid);
+    }
+
+    @Test
+    void aBadSilenceLimitIsRefusedByName() {
+        String before = System.getProperty("asyncpipeline.peerSilenceMillis");
+        System.setProperty("asyncpipeline.peerSilenceMillis", "soon");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> StageHost.start("127.0.0.1", 0, "t"));
+            assertTrue(e.getMessage().contains("asyncpipeline.peerSilenceMillis") && e.getMessage().contains("soon"),
+                    e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty("asyncpipeline.peerSilenceMillis");
+            } else {
+                System.setProperty("asyncpipeline.peerSilenceMillis", before);
+            }
+        }
+    }
+
+    @Test
     void badSetupsAreRefusedByName() {
         MultiLayerNetwork net = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
         IllegalArgumentException more = assertThrows(IllegalArgumentException.class,
