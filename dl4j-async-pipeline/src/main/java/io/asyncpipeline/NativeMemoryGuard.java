@@ -11,6 +11,13 @@ import io.asyncpipeline.runtime.MemoryPacer;
  * time to about 5 %. It is what every {@link AsyncPipelineWrapper#fit} does inside (see
  * {@link PipelineBuilder#offHeapGcBudget}).
  *
+ * <p>While a guard is open, SameDiff sessions created in this JVM (each {@code sd.fit} creates one) free the
+ * intermediate arrays they release at once, instead of keeping them in SameDiff's array cache, which holds up to a
+ * quarter of JavaCPP's {@code maxBytes} (1.5 GB with a 6 GB heap). The guard does this with SameDiff's own switch, the
+ * system property {@value #SAMEDIFF_CACHE_PROPERTY} set to {@code false}, and restores it when the last open guard
+ * closes; a value the user set is left alone. The arrays and the results are the same either way (a freed array
+ * is one SameDiff released, after its last reader ran).
+ *
  * <pre>{@code
  * try (NativeMemoryGuard guard = NativeMemoryGuard.open()) {
  *     sd.fit(trainData, epochs);
@@ -22,10 +29,27 @@ public final class NativeMemoryGuard implements AutoCloseable {
     /** The budget {@link #open()} uses, as the pipeline's default: 64 MiB. */
     public static final long DEFAULT_BUDGET = 64L << 20;
 
+    /**
+     * SameDiff's switch for its array cache ({@code ND4JSystemProperties.SAMEDIFF_MEMORY_CACHE_DISABLE}; despite the
+     * constant's name, {@code false} turns the cache off).
+     */
+    public static final String SAMEDIFF_CACHE_PROPERTY = "org.nd4j.autodiff.samediff";
+
+    private static final Object SCOPE = new Object();
+    private static int open;
+    private static boolean setByGuard;
+
     private final MemoryPacer pacer;
+    private boolean closed;
 
     private NativeMemoryGuard(MemoryPacer pacer) {
         this.pacer = pacer;
+        synchronized (SCOPE) {
+            if (open++ == 0 && System.getProperty(SAMEDIFF_CACHE_PROPERTY) == null) {
+                System.setProperty(SAMEDIFF_CACHE_PROPERTY, "false");
+                setByGuard = true;
+            }
+        }
     }
 
     /** A guard with the {@linkplain #DEFAULT_BUDGET default budget}. */
@@ -60,9 +84,19 @@ public final class NativeMemoryGuard implements AutoCloseable {
         return pacer.collectionNanos();
     }
 
-    /** Stops the guard's thread. */
+    /** Stops the guard's thread; the last open guard gives SameDiff's cache switch back. */
     @Override
     public void close() {
+        synchronized (SCOPE) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (--open == 0 && setByGuard) {
+                System.clearProperty(SAMEDIFF_CACHE_PROPERTY);
+                setByGuard = false;
+            }
+        }
         pacer.close();
     }
 }

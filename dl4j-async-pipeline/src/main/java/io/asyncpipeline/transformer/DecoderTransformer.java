@@ -169,14 +169,14 @@ public final class DecoderTransformer {
     }
 
     /**
-     * Works around "One of Input arguments was closed before call" from {@code sd.fit} in SameDiff
-     * 1.0.0-M2.1: creates the gradient function now and turns off its array cache (as
-     * {@code calculateGradients} does), so arrays are not released to the cache during training.
-     * Call after {@code setTrainingConfig} and before the first {@code fit}.
+     * Creates the gradient function of {@code sd} now, with the library's graph-level gradient construction, so that
+     * {@code sd.fit} uses it. SameDiff then releases each intermediate array of a training step as soon as its last
+     * reader ran; inside a {@link io.asyncpipeline.NativeMemoryGuard} released arrays are freed at once instead of
+     * being kept in SameDiff's array cache (up to a quarter of JavaCPP's {@code maxBytes}). Call after
+     * {@code setTrainingConfig} and before the first {@code fit}.
      */
     public static void prepareForFit(SameDiff sd) {
         io.asyncpipeline.model.samediff.SameDiffGradients.create(sd);
-        sd.getFunction("grad").setEnableCache(false);
     }
 
     /** Token ids [B,T] (any numeric array) → one-hot [B,T,V] of the model's type. */
