@@ -118,6 +118,40 @@ public final class AsyncPipelineWrapper implements AutoCloseable {
     }
 
     /**
+     * Saves a checkpoint as one file per stage (its parameters and optimizer state) plus a manifest
+     * ({@code manifest.json}: the cut, the iteration and epoch counters, each file's SHA-256), in {@code directory}.
+     * Atomic: the new files get new names, the manifest is replaced in one rename, and only then are the previous
+     * checkpoint's files deleted, so a crash leaves the old checkpoint or the new one. With stage processes the
+     * coordinator writes the files, from the state the processes sent back at the end of the last fit.
+     * {@link #restoreStageCheckpoint} on a wrapper of a freshly built model with the same cut continues to the same
+     * bits as never stopping.
+     *
+     * @throws IllegalStateException while {@code fit} is running (there is no drained point then)
+     */
+    public void saveStageCheckpoint(java.nio.file.Path directory) throws java.io.IOException {
+        if (trainer.isRunning()) {
+            throw new IllegalStateException("fit is running: checkpoints are taken at a drained point, after fit returns");
+        }
+        io.asyncpipeline.model.StageCheckpoint.save(model, directory);
+    }
+
+    /**
+     * Puts the checkpoint that {@link #saveStageCheckpoint} wrote in {@code directory} into the wrapped model: every
+     * stage's parameters and optimizer state, and the iteration and epoch counters. Everything is read and checked
+     * first (the manifest, the cut, each file's checksum, each array's length), so a missing, damaged or foreign
+     * checkpoint throws, naming the problem, and the model keeps its state.
+     *
+     * @throws IllegalArgumentException when the checkpoint is missing, damaged, or from a different cut
+     * @throws IllegalStateException    while {@code fit} is running
+     */
+    public void restoreStageCheckpoint(java.nio.file.Path directory) throws java.io.IOException {
+        if (trainer.isRunning()) {
+            throw new IllegalStateException("fit is running: a checkpoint is restored between fits");
+        }
+        io.asyncpipeline.model.StageCheckpoint.restore(model, directory);
+    }
+
+    /**
      * The OS process ids of the stage processes, in stage order: those this wrapper started
      * ({@link StageProcesses#local(int)}), or those that processes started by hand reported with their first fit (their
      * hosts' process ids; empty before it). Empty when the stages are threads of this JVM.

@@ -380,6 +380,30 @@ class StageProcessesTest {
     }
 
     @Test
+    void perStageCheckpointFilesWrittenInProcessesResumeInProcessesToTheSameBits(@org.junit.jupiter.api.io.TempDir
+                                                                              java.nio.file.Path dir) throws Exception {
+        MultiLayerNetwork straight = Nets.irisMlp(nadam(), DataType.DOUBLE, 9);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(straight).partition(1, 2)
+                .singleThreadedReplay(true).build()) {
+            w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+        }
+        MultiLayerNetwork first = Nets.irisMlp(nadam(), DataType.DOUBLE, 9);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(first).partition(1, 2).processes(local(2))
+                .build()) {
+            w.fit(Iris.iterator(10, DataType.DOUBLE), 1);
+            w.saveStageCheckpoint(dir);
+        }
+        assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("stage-1-g1.bin")), "a file per stage");
+        MultiLayerNetwork resumed = Nets.irisMlp(nadam(), DataType.DOUBLE, 9);    // freshly built, as after a crash
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(resumed).partition(1, 2).processes(local(2))
+                .build()) {
+            w.restoreStageCheckpoint(dir);
+            w.fit(Iris.iterator(10, DataType.DOUBLE), 1);
+        }
+        assertSameState(straight, resumed, 0.0, "resumed from the per-stage files");
+    }
+
+    @Test
     void aPlainTextClientCannotReachATlsStageProcessAndAForeignCertificateIsRefused() {
         Tls server = new Tls(tlsFile("stage.pem"), tlsFile("stage.key"), tlsFile("ca.pem"), true);
         try (StageHost host = StageHost.start("127.0.0.1", 0, "secret", server)) {
