@@ -135,7 +135,7 @@ public final class PipelineRun {
             metrics.add(m);
             workers.add(new StageWorker(k, p, stages.get(i), settings.schedule().stream(k, p), l,
                     new StageOptions(devices[k], settings.weightStashing(), baseIteration, settings.seed(),
-                            settings.compression()), m,
+                            settings.compression(), settings.replay() && replayCpuTimeCosts()), m,
                     timelines == null ? null : timelines.get(i), failures));
         }
         lastMetrics = metrics;
@@ -239,6 +239,24 @@ public final class PipelineRun {
     }
 
     /** Steps the workers round-robin in this thread; each step runs one action whose inputs are ready. */
+    /** The system property that makes a replay measure its op costs as CPU time (see {@link #replayCpuTimeCosts}). */
+    public static final String REPLAY_COSTS_PROPERTY = "asyncpipeline.replayCosts";
+
+    /**
+     * Whether a single-threaded replay records its forward, backward and update times as the calling thread's CPU
+     * time ({@value #REPLAY_COSTS_PROPERTY}{@code =cpu}) instead of elapsed time ({@code wall}, the default). With
+     * ND4J on one thread the two agree on a quiet machine, and CPU time stays right when other processes share the
+     * cores: the experiments that feed these costs to the schedule simulator can then run beside other work.
+     */
+    static boolean replayCpuTimeCosts() {
+        String v = System.getProperty(REPLAY_COSTS_PROPERTY, "wall").trim();
+        return switch (v) {
+            case "cpu" -> true;
+            case "wall" -> false;
+            default -> throw new IllegalArgumentException(REPLAY_COSTS_PROPERTY + " is 'wall' or 'cpu', got '" + v + "'");
+        };
+    }
+
     private void replay(List<StageWorker> workers, FailureHandler failures) {
         try {
             for (StageWorker w : workers) {

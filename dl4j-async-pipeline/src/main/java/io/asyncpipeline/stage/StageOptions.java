@@ -11,9 +11,13 @@ import io.asyncpipeline.transport.BoundaryCompression;
  * @param seed          base seed of the per-micro-batch RNG (dropout masks repeat on recompute)
  * @param compression   how the activations and gradients this stage sends are rounded (and those it receives
  *                      restored)
+ * @param cpuTimeCosts  the forward, backward and update times in the stage's metrics are the stage thread's CPU time
+ *                      rather than elapsed time: a cost that other processes on the machine do not inflate, and that
+ *                      is the op's whole cost only when ND4J computes on the calling thread (one thread); the
+ *                      timeline's spans stay elapsed time
  */
 public record StageOptions(int device, boolean weightStashing, int baseIteration, long seed,
-                           BoundaryCompression compression) {
+                           BoundaryCompression compression, boolean cpuTimeCosts) {
 
     public StageOptions {
         if (compression == null) {
@@ -21,9 +25,9 @@ public record StageOptions(int device, boolean weightStashing, int baseIteration
         }
     }
 
-    /** Options without boundary compression. */
+    /** Options without boundary compression, costs in elapsed time. */
     public StageOptions(int device, boolean weightStashing, int baseIteration, long seed) {
-        this(device, weightStashing, baseIteration, seed, BoundaryCompression.NONE);
+        this(device, weightStashing, baseIteration, seed, BoundaryCompression.NONE, false);
     }
 
     /** Seed for micro-batch {@code m} on stage {@code k}: the same on every forward and recompute of m. */

@@ -45,6 +45,7 @@ public final class StageWorker implements Runnable {
     private final StageComputation computation;
     private final Iterator<Action> actions;
     private final StageLinks links;
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
     private final StageOptions options;
     private final StageMetrics metrics;
     private final StageTimeline timeline;
@@ -242,12 +243,13 @@ public final class StageWorker implements Runnable {
         inputs.put(m, in);
         stash.recordForward(m, version);
         long t0 = System.nanoTime();
+        long c0 = cost(t0);
         if (computation.slotWeights() != null) {
             computation.slotWeights().load(slot(m));
         }
         INDArray[] out = runForward(in);
         long t1 = System.nanoTime();
-        metrics.addForward(t1 - t0);
+        metrics.addForward(cost(t1) - c0);
         span(Span.Kind.FORWARD, m, t0, t1);
         if (links.forwardOut() != null) {
             send(links.forwardOut(), new Message(m, in.epoch(), in.examples(),
@@ -262,6 +264,11 @@ public final class StageWorker implements Runnable {
         long w0 = clock();
         channel.send(msg);
         waited(wait, m, w0);
+    }
+
+    /** The cost clock at elapsed-time reading {@code now}: {@code now} itself, or this thread's CPU time. */
+    private long cost(long now) {
+        return options.cpuTimeCosts() ? CPU.getCurrentThreadCpuTime() : now;
     }
 
     /** {@link System#nanoTime()} when a timeline is recorded, else 0 (no clock read). */
@@ -318,6 +325,7 @@ public final class StageWorker implements Runnable {
         }
         INDArray[] inputGrads;
         long t0 = System.nanoTime();
+        long c0 = cost(t0);
         try {
             if (current != null) {
                 computation.restoreParams(stash.copyOf(useVersion));   // inside try: the finally puts `current` back
@@ -329,9 +337,11 @@ public final class StageWorker implements Runnable {
                 Nd4j.getRandom().setSeed(options.seedFor(stage, m));
             } else if (heldMicroBatch[slot(m)] != m || heldVersion[slot(m)] != useVersion) {
                 long r0 = System.nanoTime();
+                long rc0 = cost(r0);
                 runForward(in);
                 t0 = System.nanoTime();
-                metrics.addRecompute(t0 - r0);
+                c0 = cost(t0);
+                metrics.addRecompute(c0 - rc0);
                 span(Span.Kind.RECOMPUTE, m, r0, t0);
             }
             version = savedVersion;
@@ -343,7 +353,7 @@ public final class StageWorker implements Runnable {
             heldMicroBatch[slot(m)] = -1;
         }
         long t1 = System.nanoTime();
-        metrics.addBackward(t1 - t0, version - forwardVersion);
+        metrics.addBackward(cost(t1) - c0, version - forwardVersion);
         span(Span.Kind.BACKWARD, m, t0, t1);
         if (last && links.observer() != null) {
             // before the gradients leave this stage: a rejected loss must not reach any stage's update
@@ -374,9 +384,10 @@ public final class StageWorker implements Runnable {
         }
         int iteration = options.baseIteration() + step;
         long t0 = System.nanoTime();
+        long c0 = cost(t0);
         computation.update(iteration, pendingEpoch, pendingExamples);
         long t1 = System.nanoTime();
-        metrics.addUpdate(t1 - t0);
+        metrics.addUpdate(cost(t1) - c0);
         if (timeline != null) {
             timeline.record(Span.Kind.UPDATE, step, pendingEpoch, t0, t1);
         }

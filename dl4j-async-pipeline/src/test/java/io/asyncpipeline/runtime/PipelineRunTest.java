@@ -145,4 +145,25 @@ class PipelineRunTest {
         assertTrue(m.contains("expected micro-batch 1 for its forward but received 0"), m);
         assertTrue(m.contains("scripted on 2 stages, executed so far:"), m);
     }
+
+    @Test
+    void theReplayCostClockIsWallOrCpuAndAnythingElseIsRefusedByName() {
+        String before = System.getProperty(PipelineRun.REPLAY_COSTS_PROPERTY);
+        try {
+            System.clearProperty(PipelineRun.REPLAY_COSTS_PROPERTY);
+            org.junit.jupiter.api.Assertions.assertFalse(PipelineRun.replayCpuTimeCosts(), "wall by default");
+            System.setProperty(PipelineRun.REPLAY_COSTS_PROPERTY, "cpu");
+            org.junit.jupiter.api.Assertions.assertTrue(PipelineRun.replayCpuTimeCosts());
+            System.setProperty(PipelineRun.REPLAY_COSTS_PROPERTY, "gpu");
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    PipelineRun::replayCpuTimeCosts);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'gpu'"), e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(PipelineRun.REPLAY_COSTS_PROPERTY);
+            } else {
+                System.setProperty(PipelineRun.REPLAY_COSTS_PROPERTY, before);
+            }
+        }
+    }
 }

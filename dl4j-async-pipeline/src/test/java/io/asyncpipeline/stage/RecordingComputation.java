@@ -11,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * A stage computation that only records what it is asked to do, as compact actions ("1F3", "0B0", "2U4"), and can
  * be told to fail at one forward. Its output is its input plus one, so messages carry something checkable.
  */
-final class RecordingComputation implements StageComputation {
+class RecordingComputation implements StageComputation {
 
     final List<String> done = Collections.synchronizedList(new ArrayList<>());
     int snapshots;

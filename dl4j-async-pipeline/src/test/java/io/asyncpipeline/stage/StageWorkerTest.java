@@ -164,4 +164,44 @@ class StageWorkerTest {
             assertEquals(Schedules.async1F1B(2, n).actions(0).size(), p.workers().get(0).actionsExecuted());
         }
     }
+
+    /**
+     * With {@code cpuTimeCosts} the metrics charge a forward its thread's CPU time: a forward that waits 30 ms without
+     * computing costs about nothing, where elapsed time charges it the 30 ms.
+     */
+    @Test
+    void cpuTimeCostsLeaveOutTimeTheStageDidNotRun() throws InterruptedException {
+        long[] forwardNanos = new long[2];
+        for (int mode = 0; mode < 2; mode++) {
+            boolean cpu = mode == 1;
+            HaltSignal halt = new HaltSignal();
+            FailureHandler failures = new FailureHandler(halt);
+            Channel fwd = new BoundedChannel(4, halt);
+            Channel bwd = new BoundedChannel(4, halt);
+            List<StageWorker> workers = new ArrayList<>();
+            StageMetrics first = new StageMetrics(0);
+            for (int k = 0; k < 2; k++) {
+                RecordingComputation c = new RecordingComputation(k, 2, -1) {
+                    @Override
+                    public INDArray[] forward(Message input, int slot, int iteration, int epoch) {
+                        try {
+                            Thread.sleep(30);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return super.forward(input, slot, iteration, epoch);
+                    }
+                };
+                StageLinks links = k == 0 ? new StageLinks(null, fwd, bwd, null, source(5), null)
+                        : new StageLinks(fwd, null, null, bwd, null, null);
+                workers.add(new StageWorker(k, 2, c, Schedules.async1F1B().stream(k, 2), links,
+                        new StageOptions(0, true, 0, 1, io.asyncpipeline.transport.BoundaryCompression.NONE, cpu),
+                        k == 0 ? first : new StageMetrics(k), failures));
+            }
+            runThreads(workers);
+            forwardNanos[mode] = first.forwardNanos();
+        }
+        assertTrue(forwardNanos[0] >= 5 * 30_000_000L, "elapsed: " + forwardNanos[0] + " ns for 5 forwards of 30 ms");
+        assertTrue(forwardNanos[1] < 5 * 10_000_000L, "CPU time: " + forwardNanos[1] + " ns for 5 sleeping forwards");
+    }
 }

@@ -151,6 +151,15 @@ public final class PaperComparison implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}")
     String discount = "0.01:0.3";
 
+    /** How the replay measures the op costs that feed the device-time simulator. */
+    enum OpCosts { cpu, wall }
+
+    @Option(names = "--op-costs", description = "${COMPLETION-CANDIDATES}: the replay charges each forward, backward and"
+            + " update its thread's CPU time (cpu: other work on the machine does not inflate the simulated device"
+            + " time; ND4J must compute on one thread, as OMP_NUM_THREADS=1 makes it) or its elapsed time (wall)."
+            + " Not a sweep setting: runs that ran either way can be resumed. Default: ${DEFAULT-VALUE}")
+    OpCosts opCosts = OpCosts.cpu;
+
     @Spec
     CommandSpec spec;
 
@@ -270,6 +279,7 @@ public final class PaperComparison implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Settings s = settings();
+        System.setProperty(io.asyncpipeline.runtime.PipelineRun.REPLAY_COSTS_PROPERTY, opCosts.name());
         Files.createDirectories(out);
         checkSettings(s);
         EuroparlText text = EuroparlText.load(0.1);
@@ -437,6 +447,7 @@ public final class PaperComparison implements Callable<Integer> {
                 extra.put("momentum", h.momentum());
                 extra.put("discount", h.discount());
                 extra.put("psi", v.optimiser().nadam() ? o.psi(v) : null);
+                extra.put("op_costs", opCosts.name());
                 Files.createDirectories(f.getParent());
                 Path tmp = f.resolveSibling(f.getFileName() + ".partial");
                 TransformerComparison.csv(List.of(c), o, extra).write(tmp);

@@ -15,6 +15,8 @@ import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.slf4j.Logger;
@@ -35,7 +37,7 @@ import scala.reflect.ClassTag$;
  * (they start together or not at all). Each task starts a stage host on its executor, the tasks exchange endpoints
  * with the barrier context's all-gather, and each reports itself to the rendezvous. The driver then builds the wrapper
  * with {@code StageProcesses.peers(...)} on those endpoints and a fresh access token, and trains: the driver's
- * iterator feeds stage 0, the model travels to the tasks with DL4J's own serialisation, and after every epoch the
+ * iterator (or an RDD of mini-batches, read in order through the driver) feeds stage 0, the model travels to the tasks with DL4J's own serialisation, and after every epoch the
  * stages' parameters and optimizer state come back into the driver's model object. When training ends the driver
  * releases the tasks and the job finishes.
  *
@@ -105,6 +107,29 @@ public final class SparkPipelineTrainer {
     public void fit(AsyncPipelineWrapper.Builder builder, DataSetIterator data, int epochs) {
         requireEpochs(epochs);
         run(builder, w -> w.fit(data, epochs));
+    }
+
+    /**
+     * {@code epochs} epochs of the mini-batches in {@code data}, in the RDD's order (partition by partition). Before
+     * the stage tasks start, the driver reads the RDD once ({@code toLocalIterator()}, one partition in its memory at a
+     * time) into a temporary file on its own disk, which then feeds stage 0 every epoch, as an iterator would. The
+     * data passes through the driver, and its disk must hold it. (Reading the RDD while training would need a task
+     * slot that the barrier job of the stages may hold; the file is deleted when the call returns.)
+     *
+     * @throws IllegalArgumentException when the RDD holds no batch or a null one
+     */
+    public void fit(AsyncPipelineWrapper.Builder builder, JavaRDD<DataSet> data, int epochs) {
+        Objects.requireNonNull(data, "data");
+        requireEpochs(epochs);
+        try (SpooledBatches batches = SpooledBatches.spool(data.toLocalIterator())) {
+            if (batches.count() == 0) {
+                throw new IllegalArgumentException("the RDD of training batches is empty");
+            }
+            LOG.info("{} batches of the RDD spooled to the driver's disk", batches.count());
+            run(builder, w -> w.fit(new ExistingDataSetIterator(batches), epochs));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot spool the RDD's batches to the driver's disk", e);
+        }
     }
 
     /** {@code epochs} epochs of {@code data} (ComputationGraph and SameDiff pipelines with several inputs). */

@@ -106,6 +106,25 @@ class SparkPipelineTrainerTest {
     }
 
     @Test
+    void anRddOfMiniBatchesTrainsToTheBitsOfTheSameBatchesFromAnIterator() {
+        List<DataSet> batches = new ArrayList<>();
+        data().forEachRemaining(batches::add);
+        MultiLayerNetwork replayed = net();
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(replayed).partition(2, 1).seed(3)
+                .singleThreadedReplay(true).build()) {
+            w.fit(new ListDataSetIterator<>(batches, 1), 2);
+        }
+        MultiLayerNetwork fromRdd = net();
+        SparkPipelineTrainer.on(sc, 2).executorBind("127.0.0.1").fit(
+                new AsyncPipelineWrapper.Builder(fromRdd).partition(2, 1).seed(3), sc.parallelize(batches, 3), 2);
+        assertSameState(replayed, fromRdd, "an RDD of 3 partitions, 2 epochs, against the replay");
+
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> SparkPipelineTrainer.on(sc, 2)
+                .fit(new AsyncPipelineWrapper.Builder(net()).partition(2, 1), sc.parallelize(new ArrayList<DataSet>(), 2), 1));
+        assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+    }
+
+    @Test
     void anExecutorKilledMidFitFailsTheFitByStageAndACheckpointResumesToTheSameBits(@TempDir Path dir)
             throws Exception {
         MultiLayerNetwork straight = net();
