@@ -4,6 +4,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * One end's watch over a control stream, the same at the coordinator and at a stage host: a ping every
@@ -24,22 +25,40 @@ final class Heartbeat {
 
     private final ScheduledFuture<?> task;
     private final long lostNanos;
-    private volatile long lastHeard = System.nanoTime();
-    private long lastTick = lastHeard;
+    private final LongSupplier clock;
+    private final Runnable ping;
+    private final Runnable silent;
+    private volatile long lastHeard;
+    private long lastTick;
+    private volatile boolean stopped;
 
     /**
      * @param ping   sends a ping to the other end
      * @param silent called once, on the timer thread, when the other end stayed silent too long (pings then stop)
      */
     Heartbeat(Runnable ping, Runnable silent) {
-        this.lostNanos = TimeUnit.MILLISECONDS.toNanos(Control.lostMillis());
-        this.task = TIMER.scheduleAtFixedRate(() -> tick(ping, silent),
-                Control.PING_MILLIS, Control.PING_MILLIS, TimeUnit.MILLISECONDS);
+        this(ping, silent, TimeUnit.MILLISECONDS.toNanos(Control.lostMillis()), System::nanoTime, true);
     }
 
-    private void tick(Runnable ping, Runnable silent) {
-        long now = System.nanoTime();
-        long late = now - lastTick - TimeUnit.MILLISECONDS.toNanos(2 * Control.PING_MILLIS);
+    /** A watch on {@code clock}; without {@code scheduled} nothing ticks but {@link #tick()} calls (tests). */
+    Heartbeat(Runnable ping, Runnable silent, long lostNanos, LongSupplier clock, boolean scheduled) {
+        this.ping = ping;
+        this.silent = silent;
+        this.lostNanos = lostNanos;
+        this.clock = clock;
+        this.lastHeard = clock.getAsLong();
+        this.lastTick = lastHeard;
+        this.task = scheduled ? TIMER.scheduleAtFixedRate(this::tick, Control.PING_MILLIS, Control.PING_MILLIS,
+                TimeUnit.MILLISECONDS) : null;
+    }
+
+    /** One check: the other end given up if silent too long, else pinged. */
+    void tick() {
+        if (stopped) {
+            return;
+        }
+        long now = clock.getAsLong();
+        long late = now - lastTick - TimeUnit.MILLISECONDS.toNanos(Control.PING_MILLIS);
         lastTick = now;
         if (late > 0) {
             lastHeard += late;                       // this JVM stood still: not the other end's silence
@@ -54,11 +73,14 @@ final class Heartbeat {
 
     /** Something arrived from the other end. */
     void heard() {
-        lastHeard = System.nanoTime();
+        lastHeard = clock.getAsLong();
     }
 
     /** No more pings, no more checks. */
     void stop() {
-        task.cancel(false);
+        stopped = true;
+        if (task != null) {
+            task.cancel(false);
+        }
     }
 }
