@@ -47,6 +47,7 @@ public final class StageProcesses {
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Tls tls;
+    private boolean firstHere;
 
     private StageProcesses(boolean local, int count, List<String> addresses) {
         this.local = local;
@@ -177,18 +178,39 @@ public final class StageProcesses {
         return this;
     }
 
+    /**
+     * Local processes only: process 0 (the first stages) runs inside this JVM, as a stage host on loopback that the
+     * pipeline reaches over gRPC like the others, so {@code local(P)} starts P − 1 JVMs. On a host with fewer cores than
+     * processes + 1, this saves a JVM's share of the cores (its JIT, collector and memory pacer), and stage 0 runs
+     * where the data is read. The stage host stops when the wrapper closes. Default: false.
+     *
+     * @throws IllegalStateException for {@link #peers(String)}
+     */
+    public StageProcesses firstStagesHere(boolean here) {
+        if (!local) {
+            throw new IllegalStateException("firstStagesHere applies to local(n) processes, not to peers");
+        }
+        this.firstHere = here;
+        return this;
+    }
+
     /** Number of processes. */
     public int count() {
         return count;
     }
 
     Launch launch() {
+        if (firstHere && environment.containsKey(0)) {
+            throw new IllegalArgumentException("environment(0, ...) cannot apply: with firstStagesHere(true) process 0"
+                    + " is this JVM");
+        }
         return new Launch(local, count, addresses, jvmOptions, environment, classpath, token, startTimeout, connectTimeout,
-                tls);
+                tls, firstHere);
     }
 
     @Override
     public String toString() {
-        return local ? count + " local stage processes" : "stage processes at " + String.join(",", addresses);
+        return local ? count + " local stage processes" + (firstHere ? " (the first in this JVM)" : "")
+                : "stage processes at " + String.join(",", addresses);
     }
 }

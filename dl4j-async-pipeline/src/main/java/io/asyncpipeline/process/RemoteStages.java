@@ -43,6 +43,9 @@ public final class RemoteStages {
             count[i] = p / h + (i < p % h ? 1 : 0);
             next += count[i];
         }
+        if (launch.local() && launch.firstHere()) {
+            return startFirstHere(launch, local, settings, spec, userModel, first, count);
+        }
         if (launch.local()) {
             LocalLauncher l = LocalLauncher.start(launch);
             try {
@@ -61,4 +64,45 @@ public final class RemoteStages {
                 count, launch.token(), launch.tls(), launch.connectTimeout(), null);
     }
 
+
+    /** Process 0 as a stage host in this JVM, the others started by a launcher, all on one token. */
+    private static RemoteEngine startFirstHere(Launch launch, PipelineModel local, RunSettings settings, JobSpec spec,
+                                               Object userModel, int[] first, int[] count) {
+        String token = launch.token() != null ? launch.token() : StageHost.randomToken();
+        LocalLauncher l = launch.count() > 1 ? LocalLauncher.start(launch.startedJvms(token)) : null;
+        StageHost here;
+        try {
+            here = StageHost.start("127.0.0.1", 0, token, launch.tls());
+        } catch (RuntimeException e) {
+            if (l != null) {
+                l.close();
+            }
+            throw e;
+        }
+        java.util.List<String> addresses = new java.util.ArrayList<>();
+        addresses.add("127.0.0.1:" + here.port());
+        if (l != null) {
+            addresses.addAll(l.addresses());
+        }
+        AutoCloseable stop = () -> {
+            try {
+                if (l != null) {
+                    l.close();
+                }
+            } finally {
+                here.close();
+            }
+        };
+        try {
+            return new RemoteEngine(local, settings, spec, () -> ShippedModel.of(userModel), addresses, first, count,
+                    token, launch.tls(), launch.connectTimeout(), stop);
+        } catch (RuntimeException e) {
+            try {
+                stop.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
 }

@@ -54,6 +54,15 @@ class StageProcessesTest {
         return p;
     }
 
+    /** n processes, the first a stage host inside this JVM. */
+    private static StageProcesses localFirstHere(int n) {
+        StageProcesses p = StageProcesses.local(n).jvmOptions("-Xmx1g", "-XX:+UseSerialGC").firstStagesHere(true);
+        for (int i = 1; i < n; i++) {
+            p.environment(i, Map.of("OMP_NUM_THREADS", "1"));
+        }
+        return p;
+    }
+
     private static IUpdater nadam() {
         return DiscountedNadam.builder().learningRate(0.05).build();
     }
@@ -150,6 +159,35 @@ class StageProcessesTest {
                 piped.getUpdater().getStateViewArray().toDoubleVector(), 1e-10, "optimizer state");
         assertEquals(plain.getIterationCount(), piped.getIterationCount());
         assertEquals(plain.getEpochCount(), piped.getEpochCount());
+    }
+
+    @Test
+    void withTheFirstStagesInThisJvmTwoAndThreeProcessesEqualTheReplay() throws Exception {
+        for (int processes : new int[] {2, 3}) {
+            MultiLayerNetwork replayed = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+            MultiLayerNetwork remote = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(replayed).stages(3).weightStashing(true)
+                    .singleThreadedReplay(true).build()) {
+                w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+            }
+            List<Long> pids;
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(remote).stages(3).weightStashing(true)
+                    .processes(localFirstHere(processes)).build()) {
+                w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+                pids = w.stageProcessIds();
+            }
+            assertEquals(processes, pids.size(), "a process id per stage process: " + pids);
+            assertEquals(ProcessHandle.current().pid(), pids.get(0), "process 0 is this JVM");
+            assertEquals(processes - 1, pids.stream().distinct().filter(p -> p != ProcessHandle.current().pid()).count(),
+                    "the others are JVMs of their own");
+            assertSameState(replayed, remote, 0.0, processes + " processes, the first here");
+            allGone(pids.subList(1, pids.size()));
+        }
+        IllegalArgumentException env = assertThrows(IllegalArgumentException.class,
+                () -> new AsyncPipelineWrapper.Builder(Nets.irisMlp(nadam(), DataType.DOUBLE, 5)).stages(2)
+                        .processes(local(2).firstStagesHere(true).environment(0, Map.of("A", "1"))).build());
+        assertTrue(env.getMessage().contains("process 0 is this JVM"), env.getMessage());
+        assertThrows(IllegalStateException.class, () -> StageProcesses.peers("127.0.0.1:1").firstStagesHere(true));
     }
 
     @Test

@@ -31,18 +31,23 @@ import picocli.CommandLine.Spec;
 
 /**
  * What the process boundary costs: ASYNC_1F1B on 2 stages as threads of one JVM and as 2 stage processes on loopback
- * ({@link StageProcesses#local(int)}), side by side in one run, for the benchmark's MLP and SameDiff transformer.
+ * ({@link StageProcesses#local(int)}), and as 2 stage processes of which the first runs inside this JVM
+ * ({@link StageProcesses#firstStagesHere(boolean)}), side by side in one run, for the benchmark's MLP and SameDiff
+ * transformer.
  */
 @Command(name = "ProcessBenchmark", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"ASYNC_1F1B on 2 stages: threads of this JVM (joined by in-JVM queues, then by gRPC streams on"
-                + " loopback) against 2 stage processes on loopback, side by side,"
+                + " loopback) against 2 stage processes on loopback, and 2 whose first runs inside this JVM, side by side,"
                 + " for the MLP (Fashion-MNIST) and the SameDiff transformer (random tokens). Median examples/s over"
                 + " rounds, their ratio, bytes crossing the cut per micro-batch, and per-stage busy and idle time."})
 public final class ProcessBenchmark implements Callable<Integer> {
 
     static final int STAGES = 2;
-    /** Threads joined by in-JVM queues; threads joined by gRPC streams on loopback; stage processes. */
-    static final List<String> MODES = List.of("threads", "grpc-threads", "processes");
+    /**
+     * Threads joined by in-JVM queues; threads joined by gRPC streams on loopback; stage processes; stage processes of
+     * which the first is a stage host inside this JVM (one JVM fewer).
+     */
+    static final List<String> MODES = List.of("threads", "grpc-threads", "processes", "first-here");
 
     @Spec
     CommandSpec spec;
@@ -167,6 +172,11 @@ public final class ProcessBenchmark implements Callable<Integer> {
                     .environment(1, Map.of("OMP_NUM_THREADS", "1"))
                     .jvmOptions(jvmOptions.stream().filter(o -> !o.isBlank()).toArray(String[]::new)));
         }
+        if (mode.equals("first-here")) {
+            b.processes(StageProcesses.local(STAGES).firstStagesHere(true)
+                    .environment(1, Map.of("OMP_NUM_THREADS", "1"))
+                    .jvmOptions(jvmOptions.stream().filter(o -> !o.isBlank()).toArray(String[]::new)));
+        }
         try (AsyncPipelineWrapper w = b.build()) {
             w.fit(new ListDataSetIterator<>(micro.subList(0, Math.min(Math.max(1, warmup), micro.size())), 1));
             w.fit(new ListDataSetIterator<>(micro, 1));
@@ -235,6 +245,7 @@ public final class ProcessBenchmark implements Callable<Integer> {
             String label = switch (mode) {
                 case "threads" -> "threads of one JVM";
                 case "grpc-threads" -> "threads of one JVM, joined by gRPC on loopback";
+                case "first-here" -> STAGES + " stage processes, the first inside this JVM (loopback)";
                 default -> STAGES + " stage processes (loopback)";
             };
             System.out.printf("| %s | %.1f | %.2f | %s |%n", label, rate, rate / threads, stages(last));
