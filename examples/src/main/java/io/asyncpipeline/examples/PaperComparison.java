@@ -1,12 +1,10 @@
 package io.asyncpipeline.examples;
 
 import io.asyncpipeline.arbiter.DelayCorrectedNesterovSpace;
+import io.asyncpipeline.examples.ComparisonVariant.Optimiser;
 import io.asyncpipeline.examples.TransformerComparison.Curve;
 import io.asyncpipeline.examples.TransformerComparison.Hyper;
-import io.asyncpipeline.examples.TransformerComparison.Optimiser;
 import io.asyncpipeline.examples.TransformerComparison.Options;
-import io.asyncpipeline.examples.TransformerComparison.Protocol;
-import io.asyncpipeline.examples.TransformerComparison.Variant;
 import io.asyncpipeline.examples.data.EuroparlText;
 import io.asyncpipeline.updater.DelayCorrectedNesterov;
 import java.io.IOException;
@@ -97,8 +95,8 @@ public final class PaperComparison implements Callable<Integer> {
     int tuneMicroBatches = 0;
 
     @Option(names = "--variants", split = ",", description = "variants (see TransformerComparison --help). Default: "
-            + TransformerComparison.DEFAULT_DATA_VARIANTS)
-    List<String> variants = List.of(TransformerComparison.DEFAULT_DATA_VARIANTS.split(","));
+            + ComparisonVariant.DEFAULT_DATA)
+    List<String> variants = List.of(ComparisonVariant.DEFAULT_DATA.split(","));
 
     @Option(names = "--micro-batches", description = "micro-batches every final run trains on. Default: ${DEFAULT-VALUE}")
     int microBatches = 6000;
@@ -192,9 +190,9 @@ public final class PaperComparison implements Callable<Integer> {
             }
         }
         for (String v : variants) {
-            if (!TransformerComparison.VARIANTS.contains(v) || v.equals("single")) {
+            if (!ComparisonVariant.NAMES.contains(v) || v.equals("single")) {
                 throw Cli.invalid(spec, "--variants: unknown or unpipelined variant '" + v + "', choose from "
-                        + TransformerComparison.VARIANTS.subList(1, TransformerComparison.VARIANTS.size()));
+                        + ComparisonVariant.NAMES.subList(1, ComparisonVariant.NAMES.size()));
             }
         }
         if (clip < 0) {
@@ -205,10 +203,10 @@ public final class PaperComparison implements Callable<Integer> {
                 valWindows, clip, tuneSeed, candidates, lr, nesterovLr, noDiscountLr, momentum, discount);
         // the options of a run, checked once by TransformerComparison's own rules
         for (int p : stages) {
-            options(s, p, tuneSeed, TransformerComparison.variant(variants.get(0)), null, tune);
+            options(s, p, tuneSeed, ComparisonVariant.named(variants.get(0)), null, tune);
         }
         for (String v : variants) {
-            space(TransformerComparison.variant(v), s);
+            space(ComparisonVariant.named(v), s);
         }
         return s;
     }
@@ -217,7 +215,7 @@ public final class PaperComparison implements Callable<Integer> {
      * The options of one run: the data protocol, single-threaded replay, the given variant with {@code hyper} (null:
      * TransformerComparison's defaults).
      */
-    Options options(Settings s, int p, long seed, Variant v, Hyper hyper, int length) {
+    Options options(Settings s, int p, long seed, ComparisonVariant v, Hyper hyper, int length) {
         List<String> args = new ArrayList<>(List.of("--protocol", "data", "--micro-batches", String.valueOf(length),
                 "--stages", String.valueOf(p), "--layers", String.valueOf(s.layers()), "--dim", String.valueOf(s.dim()),
                 "--heads", String.valueOf(s.heads()), "--context", String.valueOf(s.context()), "--batch",
@@ -238,7 +236,7 @@ public final class PaperComparison implements Callable<Integer> {
     }
 
     /** The Arbiter space a variant's candidates are drawn from. */
-    ParameterSpace<?> space(Variant v, Settings s) {
+    ParameterSpace<?> space(ComparisonVariant v, Settings s) {
         try {
             return switch (v.optimiser()) {
                 case NESTEROV -> DelayCorrectedNesterovSpace.builder().learningRate(range("--nesterov-lr", s.nesterovLr(), true))
@@ -260,7 +258,7 @@ public final class PaperComparison implements Callable<Integer> {
     }
 
     /** The variant's candidates, in the order the seeded Arbiter generator draws them. */
-    List<Hyper> candidates(Variant v, Settings s) {
+    List<Hyper> candidates(ComparisonVariant v, Settings s) {
         RandomSearchGenerator g = new RandomSearchGenerator(space(v, s), null);
         g.setRngSeed(s.tuneSeed());
         List<Hyper> out = new ArrayList<>();
@@ -284,7 +282,7 @@ public final class PaperComparison implements Callable<Integer> {
         checkSettings(s);
         EuroparlText text = EuroparlText.load(0.1);
         List<DataSet> validation = text.validationBatches(s.batch(), s.context(), s.valWindows(), DataType.FLOAT);
-        List<Variant> vs = variants.stream().map(TransformerComparison::variant).toList();
+        List<ComparisonVariant> vs = variants.stream().map(ComparisonVariant::named).toList();
         if (phase == Phase.all || phase == Phase.tune) {
             for (int p : stages) {
                 tune(s, p, vs, text, validation);
@@ -317,17 +315,17 @@ public final class PaperComparison implements Callable<Integer> {
         }
     }
 
-    private Path tuneFile(int p, Variant v) {
+    private Path tuneFile(int p, ComparisonVariant v) {
         return out.resolve("tune").resolve("P" + p).resolve(v.name() + ".csv");
     }
 
-    private Path finalFile(int p, long seed, Variant v) {
+    private Path finalFile(int p, long seed, ComparisonVariant v) {
         return out.resolve("final").resolve("P" + p).resolve("seed" + seed).resolve(v.name() + ".csv");
     }
 
     /** The tuning runs of stage count p that are not on disk yet, then {@code tuned-P<p>.json} from all of them. */
-    private void tune(Settings s, int p, List<Variant> vs, EuroparlText text, List<DataSet> validation) throws IOException {
-        for (Variant v : vs) {
+    private void tune(Settings s, int p, List<ComparisonVariant> vs, EuroparlText text, List<DataSet> validation) throws IOException {
+        for (ComparisonVariant v : vs) {
             Path f = tuneFile(p, v);
             List<Map<String, String>> done = Files.exists(f) ? readCsv(f) : new ArrayList<>();
             List<Hyper> cs = candidates(v, s);
@@ -338,7 +336,7 @@ public final class PaperComparison implements Callable<Integer> {
                 String status = "complete";
                 double loss;
                 try {
-                    loss = TransformerComparison.run(v, o, text, validation, c -> { }).last();
+                    loss = ComparisonTraining.run(v, o, text, validation, c -> { }).last();
                 } catch (RuntimeException e) {
                     status = "failed: " + rootMessage(e);
                     loss = Double.NaN;
@@ -355,7 +353,7 @@ public final class PaperComparison implements Callable<Integer> {
                 done.add(row);
                 writeRows(f, done);
                 System.out.printf(Locale.ROOT, "tune P=%d %s candidate %d/%d (%s): %s, %.0f s%n", p, v.name(), i + 1,
-                        cs.size(), TransformerComparison.hyperCell(v, o), Double.isNaN(loss) ? status
+                        cs.size(), ComparisonOutput.hyperCell(v, o), Double.isNaN(loss) ? status
                                 : String.format(Locale.ROOT, "validation loss %.4f", loss), seconds);
             }
         }
@@ -363,11 +361,11 @@ public final class PaperComparison implements Callable<Integer> {
     }
 
     /** {@code tuned-P<p>.json}: each variant's best completed candidate (variants not fully tuned are left out). */
-    private void writeTuned(int p, List<Variant> vs) throws IOException {
+    private void writeTuned(int p, List<ComparisonVariant> vs) throws IOException {
         ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = m.createObjectNode();
         ObjectNode variantsNode = root.putObject("variants");
-        for (Variant v : vs) {
+        for (ComparisonVariant v : vs) {
             Path f = tuneFile(p, v);
             if (!Files.exists(f)) {
                 continue;
@@ -407,7 +405,7 @@ public final class PaperComparison implements Callable<Integer> {
         Map<String, Hyper> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = vs.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!TransformerComparison.VARIANTS.contains(e.getKey())) {
+            if (!ComparisonVariant.NAMES.contains(e.getKey())) {
                 throw new IllegalArgumentException("unknown variant '" + e.getKey() + "'");
             }
             JsonNode n = e.getValue();
@@ -421,12 +419,12 @@ public final class PaperComparison implements Callable<Integer> {
     }
 
     /** The final runs of stage count p not on disk yet, each at its variant's tuned values. */
-    private void finals(Settings s, int p, List<Variant> vs, EuroparlText text, List<DataSet> validation)
+    private void finals(Settings s, int p, List<ComparisonVariant> vs, EuroparlText text, List<DataSet> validation)
             throws IOException {
         Path tunedFile = out.resolve(String.format(Locale.ROOT, TUNED, p));
         Map<String, Hyper> tuned = Files.exists(tunedFile) ? readTuned(tunedFile) : Map.of();
         for (long seed : seeds) {
-            for (Variant v : vs) {
+            for (ComparisonVariant v : vs) {
                 Path f = finalFile(p, seed, v);
                 if (Files.exists(f)) {
                     continue;
@@ -439,7 +437,7 @@ public final class PaperComparison implements Callable<Integer> {
                 }
                 Options o = options(s, p, seed, v, h, s.microBatches());
                 long t0 = System.nanoTime();
-                Curve c = TransformerComparison.run(v, o, text, validation, cv -> { });
+                Curve c = ComparisonTraining.run(v, o, text, validation, cv -> { });
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("stages", p);
                 extra.put("seed", seed);
@@ -450,10 +448,10 @@ public final class PaperComparison implements Callable<Integer> {
                 extra.put("op_costs", opCosts.name());
                 Files.createDirectories(f.getParent());
                 Path tmp = f.resolveSibling(f.getFileName() + ".partial");
-                TransformerComparison.csv(List.of(c), o, extra).write(tmp);
+                ComparisonOutput.csv(List.of(c), o, extra).write(tmp);
                 Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 System.out.printf(Locale.ROOT, "final P=%d seed %d %s (%s): validation loss %.4f, %.0f s%n", p, seed,
-                        v.name(), TransformerComparison.hyperCell(v, o), c.last(), (System.nanoTime() - t0) / 1e9);
+                        v.name(), ComparisonOutput.hyperCell(v, o), c.last(), (System.nanoTime() - t0) / 1e9);
             }
         }
     }
@@ -608,9 +606,9 @@ public final class PaperComparison implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.3g", Double.parseDouble(number));
     }
 
-    /** Variant names in the order of {@link TransformerComparison#ALL}. */
+    /** ComparisonVariant names in the order of {@link TransformerComparison#ALL}. */
     private static List<String> order(java.util.Collection<String> names) {
-        return TransformerComparison.VARIANTS.stream().filter(names::contains).toList();
+        return ComparisonVariant.NAMES.stream().filter(names::contains).toList();
     }
 
     /**

@@ -43,16 +43,16 @@ class TransformerComparisonTest {
         TransformerComparison.Options o = options(TINY);
         EuroparlText text = EuroparlText.load(0.1);
         List<DataSet> val = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
-        TransformerComparison.Curve single = TransformerComparison.run("single", o, text, val);
-        TransformerComparison.Curve gpipe = TransformerComparison.run("gpipe-nadam", o, text, val);
-        TransformerComparison.Curve stash = TransformerComparison.run("stash", o, text, val);
+        TransformerComparison.Curve single = ComparisonTraining.run("single", o, text, val);
+        TransformerComparison.Curve gpipe = ComparisonTraining.run("gpipe-nadam", o, text, val);
+        TransformerComparison.Curve stash = ComparisonTraining.run("stash", o, text, val);
         assertEquals(List.of(2, 4), single.units());
         for (int i = 0; i < 2; i++) {
             assertEquals(single.loss().get(i), gpipe.loss().get(i), 1e-5, "GPipe must equal sd.fit at chunk " + i);
         }
         assertNotEquals(single.last(), stash.last(), "asynchronous updates use stale gradients");
         assertTrue(single.last() < Math.log(EuroparlText.VOCAB_SIZE) + 0.5, "loss " + single.last());
-        String table = TransformerComparison.table(List.of(single, gpipe, stash), o);
+        String table = ComparisonOutput.table(List.of(single, gpipe, stash), o);
         assertTrue(table.contains("| gpipe-nadam |") && table.contains("| stash |"), table);
         assertTrue(table.contains("protocol updates, not the paper's"), table);
     }
@@ -66,40 +66,40 @@ class TransformerComparisonTest {
     void dataProtocolGpipeUpdatesOncePerMMicroBatchesAndEqualsFitOnThem() {
         TransformerComparison.Options o = options(java.util.stream.Stream.concat(java.util.Arrays.stream(TINY_DATA),
                 java.util.stream.Stream.of("--clip", "1000", "--variants", "gpipe-adamw,stash")).toArray(String[]::new));
-        TransformerComparison.Variant gpipe = TransformerComparison.variant("gpipe-adamw");
-        TransformerComparison.Variant stash = TransformerComparison.variant("stash");
+        ComparisonVariant gpipe = ComparisonVariant.named("gpipe-adamw");
+        ComparisonVariant stash = ComparisonVariant.named("stash");
         assertEquals(4, o.updates(gpipe, 8));
         assertEquals(8, o.updates(stash, 8));
-        assertEquals(200.0 / 4, o.psi(TransformerComparison.variant("gpipe-nadam")), 1e-12, "ψ scaled to its updates");
+        assertEquals(200.0 / 4, o.psi(ComparisonVariant.named("gpipe-nadam")), 1e-12, "ψ scaled to its updates");
         assertEquals(200.0 / 8, o.psi(stash), 1e-12);
-        assertEquals(0.004, o.psi(TransformerComparison.variant("stash-fixed-psi")), 0);
-        assertTrue(TransformerComparison.updater(gpipe, o) instanceof org.nd4j.linalg.learning.config.Adam);
-        assertTrue(TransformerComparison.updater(stash, o) instanceof io.asyncpipeline.updater.DiscountedNadam n
+        assertEquals(0.004, o.psi(ComparisonVariant.named("stash-fixed-psi")), 0);
+        assertTrue(ComparisonTraining.updater(gpipe, o) instanceof org.nd4j.linalg.learning.config.Adam);
+        assertTrue(ComparisonTraining.updater(stash, o) instanceof io.asyncpipeline.updater.DiscountedNadam n
                 && n.getBeta1() == 0.99);
         EuroparlText text = EuroparlText.load(0.1);
         List<DataSet> val = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
         // the same windows: GPipe's first mini-batch is the first two micro-batches stacked
-        List<DataSet> micro = TransformerComparison.batches(stash, o, text, 0, 4);
-        List<DataSet> mini = TransformerComparison.batches(gpipe, o, text, 0, 4);
+        List<DataSet> micro = ComparisonTraining.batches(stash, o, text, 0, 4);
+        List<DataSet> mini = ComparisonTraining.batches(gpipe, o, text, 0, 4);
         assertEquals(4, micro.size());
         assertEquals(2, mini.size());
         assertEquals(org.nd4j.linalg.factory.Nd4j.concat(0, micro.get(2).getFeatures(), micro.get(3).getFeatures()),
                 mini.get(1).getFeatures());
 
-        TransformerComparison.Curve piped = TransformerComparison.run(gpipe, o, text, val, c -> { });
+        TransformerComparison.Curve piped = ComparisonTraining.run(gpipe, o, text, val, c -> { });
         assertEquals(List.of(4, 8), piped.units());
         assertTrue(piped.deviceTotal() > 0, "simulated device time");
         SameDiff sd = io.asyncpipeline.transformer.DecoderTransformer.build(o.model());
         sd.setTrainingConfig(io.asyncpipeline.transformer.DecoderTransformer.trainingConfig(
-                TransformerComparison.updater(gpipe, o),
+                ComparisonTraining.updater(gpipe, o),
                 new org.nd4j.linalg.learning.regularization.WeightDecay(0.01, true)));
         io.asyncpipeline.transformer.DecoderTransformer.prepareForFit(sd);
         double[] losses = new double[2];
         for (int chunk = 0; chunk < 2; chunk++) {
-            for (DataSet d : TransformerComparison.batches(gpipe, o, text, chunk * 4, 4)) {
+            for (DataSet d : ComparisonTraining.batches(gpipe, o, text, chunk * 4, 4)) {
                 sd.fit(d);
             }
-            losses[chunk] = TransformerComparison.validationLoss(sd, val);
+            losses[chunk] = ComparisonTraining.validationLoss(sd, val);
         }
         assertEquals(4, sd.getTrainingConfig().getIterationCount(), "4 updates of 2 micro-batches");
         for (int i = 0; i < 2; i++) {
@@ -117,7 +117,7 @@ class TransformerComparisonTest {
                     java.util.stream.Stream.of("--replay", i == 0 ? "yes" : "no")).toArray(String[]::new);
             TransformerComparison.Options o = options(args);
             List<DataSet> val = text.validationBatches(o.batch(), o.context(), o.valWindows(), DataType.FLOAT);
-            last[i] = TransformerComparison.run("nesterov", o, text, val).last();
+            last[i] = ComparisonTraining.run("nesterov", o, text, val).last();
         }
         assertEquals(last[0], last[1], 0.0, "threaded equals replay");
     }
@@ -183,14 +183,14 @@ class TransformerComparisonTest {
                 new TransformerComparison.Curve("stash", List.of(200, 400), List.of(3.029, 2.877), List.of(55.25, 110.0),
                         List.of(20.0, 40.5)));
         Path csv = tmp.resolve(TransformerComparison.CSV);
-        TransformerComparison.writeCsv(csv, curves, o);
+        ComparisonOutput.writeCsv(csv, curves, o);
         assertEquals(List.of(
                 "protocol,variant,updates,micro_batches,examples,characters,train_seconds,device_seconds,val_loss",
                 "data,gpipe-adamw,50,200,3200,204800,150.5,40.0,2.527",
                 "data,gpipe-adamw,100,400,6400,409600,301.0,80.0,2.395",
                 "data,stash,200,200,3200,204800,55.25,20.0,3.029",
                 "data,stash,400,400,6400,409600,110.0,40.5,2.877"), Files.readAllLines(csv));
-        TransformerComparison.writePlots(tmp, curves, o);
+        ComparisonOutput.writePlots(tmp, curves, o);
         ResultFilesTest.assertPng(tmp.resolve(TransformerComparison.PLOT_EXAMPLES));
         ResultFilesTest.assertPng(tmp.resolve(TransformerComparison.PLOT_TIME));
         ResultFilesTest.assertPng(tmp.resolve(TransformerComparison.PLOT_DEVICE_TIME));
