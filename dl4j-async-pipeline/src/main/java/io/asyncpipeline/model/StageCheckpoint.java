@@ -66,6 +66,7 @@ public final class StageCheckpoint {
             entry.put("file", name);
             entry.put("sha256", sha256(dir.resolve(name)));
             entry.put("lengths", arrays.stream().mapToLong(INDArray::length).toArray());
+            entry.put("dataTypes", arrays.stream().map(a -> a.dataType().name()).toList());
             files.add(entry);
         }
         Map<String, Object> manifest = new LinkedHashMap<>();
@@ -133,6 +134,11 @@ public final class StageCheckpoint {
                         + " arrays, the stage has " + expected.size() + " (parameters and optimizer state)");
             }
             for (int i = 0; i < arrays.size(); i++) {
+                if (arrays.get(i).dataType() != expected.get(i).dataType()) {
+                    throw new IllegalArgumentException("stage " + k + "'s checkpoint array " + i + " ("
+                            + (i == 0 ? "parameters" : "optimizer state") + ") is " + arrays.get(i).dataType()
+                            + ", the stage's is " + expected.get(i).dataType());
+                }
                 if (arrays.get(i).length() != expected.get(i).length()) {
                     throw new IllegalArgumentException("stage " + k + "'s checkpoint array " + i + " ("
                             + (i == 0 ? "parameters" : "optimizer state") + ") has " + arrays.get(i).length()

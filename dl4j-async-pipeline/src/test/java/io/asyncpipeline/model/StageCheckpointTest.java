@@ -179,6 +179,12 @@ class StageCheckpointTest {
             assertTrue(foreign.getMessage().contains("[1, 2]") && foreign.getMessage().contains("[2, 1]"),
                     foreign.getMessage());
         }
+        MultiLayerNetwork inFloat = Nets.irisMlp(nadam(), DataType.FLOAT, 9);
+        try (AsyncPipelineWrapper w = mlp(inFloat)) {
+            IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+                    () -> w.restoreStageCheckpoint(dir));
+            assertTrue(type.getMessage().contains("DOUBLE") && type.getMessage().contains("FLOAT"), type.getMessage());
+        }
         try (AsyncPipelineWrapper w = mlp(fresh)) {
             w.restoreStageCheckpoint(dir);                  // the repaired file restores
         }
