@@ -3,6 +3,8 @@ package io.asyncpipeline.model.dl4j;
 import io.asyncpipeline.model.CommonSetup;
 import io.asyncpipeline.model.PipelineOptions;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -11,6 +13,39 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 public final class Dl4jSetup {
 
     private Dl4jSetup() {
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dl4jSetup.class);
+
+    /**
+     * Says how an automatic partition was balanced when no {@code profileWith} sample was given: by parameter count,
+     * which is close to the compute of dense layers and far from that of convolutions and recurrences (a CNN's
+     * convolutions hold few parameters and most of the work). A warning when such layers are present, naming the fix.
+     */
+    public static void reportParameterBalance(List<Layer> layers, int[] partition, String unit) {
+        if (partition.length < 2) {
+            return;
+        }
+        String costly = null;
+        for (Layer l : layers) {
+            Object c = l.conf() == null ? null : l.conf().getLayer();
+            if (c instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer
+                    || c instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer
+                    || c instanceof org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer
+                    || c instanceof org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional
+                    || c instanceof org.deeplearning4j.nn.conf.layers.SelfAttentionLayer) {
+                costly = c.getClass().getSimpleName();
+                break;
+            }
+        }
+        if (costly != null) {
+            LOG.warn("stages balanced by parameter count, {} {} per stage: the model has {} layers, whose compute is"
+                    + " far from their parameter count; give profileWith(sample) to balance by measured time",
+                    java.util.Arrays.toString(partition), unit, costly);
+        } else {
+            LOG.info("stages balanced by parameter count, {} {} per stage (profileWith(sample) balances by measured"
+                    + " time)", java.util.Arrays.toString(partition), unit);
+        }
     }
 
     /** BatchNormalization's statistics are per micro-batch: a synchronous schedule with M > 1 cannot equal fit. */

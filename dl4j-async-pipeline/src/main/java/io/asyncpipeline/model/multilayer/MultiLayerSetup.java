@@ -74,7 +74,11 @@ public final class MultiLayerSetup implements ModelSetup {
         }
         double[] costs = o.profileSample() != null ? MultiLayerPipelineModel.timePerLayer(net, o.profileSample(), 5)
                 : MultiLayerPipelineModel.parametersPerLayer(net);
-        return Balancer.balance(costs, p);
+        int[] balanced = Balancer.balance(costs, p);
+        if (o.profileSample() == null) {
+            Dl4jSetup.reportParameterBalance(Arrays.asList(net.getLayers()), balanced, "layers");
+        }
+        return balanced;
     }
 
     private void checkLayers(PipelineOptions o) {

@@ -53,4 +53,51 @@ class MultiLayerSetupTest {
             assertEquals(List.of(List.of("layer0")), cuts.crossing());
         }
     }
+
+    /**
+     * Without a profile sample the stages are balanced by parameter count, which misjudges convolutions: a CNN gets a
+     * warning that names profileWith; an MLP (parameters close to compute) does not.
+     */
+    @Test
+    void balancingACnnByParameterCountWarnsAndNamesTheFix() {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.asyncpipeline.model.dl4j.Dl4jSetup.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            MultiLayerNetwork cnn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1)
+                    .updater(new Sgd(0.1)).list()
+                    .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(4)
+                            .activation(Activation.RELU).build())
+                    .layer(new org.deeplearning4j.nn.conf.layers.SubsamplingLayer.Builder().kernelSize(2, 2)
+                            .stride(2, 2).build())
+                    .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(16)
+                            .activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                            .activation(Activation.SOFTMAX).build())
+                    .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(8, 8, 1))
+                    .build());
+            cnn.init();
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(cnn).stages(2).build()) {
+                assertEquals(2, w.partition().length);
+            }
+            List<ch.qos.logback.classic.spi.ILoggingEvent> warnings = seen.list.stream()
+                    .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).toList();
+            assertEquals(1, warnings.size(), "one warning: " + seen.list);
+            String m = warnings.get(0).getFormattedMessage();
+            org.junit.jupiter.api.Assertions.assertTrue(m.contains("ConvolutionLayer") && m.contains("profileWith"), m);
+
+            seen.list.clear();
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(Nets.irisMlp(new Sgd(0.1), DataType.FLOAT, 1))
+                    .stages(2).build()) {
+                assertEquals(2, w.partition().length);
+            }
+            assertEquals(0, seen.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).count(),
+                    "no warning for an MLP: " + seen.list);
+        } finally {
+            log.detachAppender(seen);
+        }
+    }
 }
