@@ -196,7 +196,8 @@ public final class MemorySoak implements Callable<Integer> {
         List<DataSet> batches = data.load(FashionMnist.Split.TRAIN, 6144, FashionMnist.Layout.FLAT).batchBy(64);
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork model = net.get();
         model.setListeners(progress.trainingListener(64));       // called from the last stage's thread
-        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(model).stages(2).schedule(Schedule.ASYNC_1F1B)).build();
+        AsyncPipelineWrapper w = budget(new AsyncPipelineWrapper.Builder(model).stages(2).profileWith(batches.get(0))
+                .schedule(Schedule.ASYNC_1F1B)).build();                  // balanced by measured layer time
         return new Case(name, what + ", partition " + java.util.Arrays.toString(w.partition()),
                 window -> () -> w.fit(cycle(batches, window * every, every)));
     }
