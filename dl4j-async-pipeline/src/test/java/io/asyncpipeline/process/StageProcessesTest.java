@@ -238,8 +238,17 @@ class StageProcessesTest {
         assertEquals(data.size(), remote.getTrainingConfig().getIterationCount());
     }
 
-    @Test
-    void aStageProcessKilledMidRunStopsTheFitWithinSecondsAndLeavesNothingBehind() throws Exception {
+    /** What a fit disturbed mid-run threw, and how many seconds after the disturbance it returned. */
+    private record Disturbed(PipelineException thrown, double seconds) {
+    }
+
+    /**
+     * A long fit on 2 local stage processes; once 20 updates ran, {@code disturb} gets stage process 1's pid, and after
+     * the fit returned (or 30 s passed) {@code after} does. Checks that the fit returned and that no stage process is
+     * left.
+     */
+    private static Disturbed disturbMidFit(java.util.function.LongConsumer disturb,
+                                           java.util.function.LongConsumer after) throws Exception {
         MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 3);
         List<DataSet> rows = new ArrayList<>();
         DataSet all = Iris.all(DataType.FLOAT);
@@ -255,6 +264,7 @@ class StageProcessesTest {
         });
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         List<Long> pids;
+        double seconds;
         try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(1, 2).processes(local(2)).build()) {
             pids = w.stageProcessIds();
             Thread fit = new Thread(() -> {
@@ -266,17 +276,26 @@ class StageProcessesTest {
             });
             fit.start();
             assertTrue(started.await(120, TimeUnit.SECONDS), "the fit started");
-            ProcessHandle victim = ProcessHandle.of(pids.get(1)).orElseThrow();
-            long killed = System.nanoTime();
-            victim.destroyForcibly();                              // SIGKILL
-            fit.join(30_000);
-            double seconds = (System.nanoTime() - killed) / 1e9;
+            long t0 = System.nanoTime();
+            disturb.accept(pids.get(1));
+            try {
+                fit.join(30_000);
+            } finally {
+                after.accept(pids.get(1));
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
             assertFalse(fit.isAlive(), "fit returned");
-            assertTrue(seconds < 5, "fit stopped " + seconds + " s after the kill");
-            PipelineException e = (PipelineException) thrown.get();
-            assertTrue(e.getMessage().contains("stage 1") && e.getMessage().contains("127.0.0.1:"), e.getMessage());
         }
         allGone(pids);
+        return new Disturbed((PipelineException) thrown.get(), seconds);
+    }
+
+    @Test
+    void aStageProcessKilledMidRunStopsTheFitWithinSecondsAndLeavesNothingBehind() throws Exception {
+        Disturbed d = disturbMidFit(pid -> ProcessHandle.of(pid).orElseThrow().destroyForcibly(), pid -> { });  // SIGKILL
+        assertTrue(d.seconds() < 5, "fit stopped " + d.seconds() + " s after the kill");
+        String m = d.thrown().getMessage();
+        assertTrue(m.contains("stage 1") && m.contains("127.0.0.1:"), m);
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             assertFalse(t.getName().startsWith("pipeline-coordinator-feed") && t.isAlive(), "feeder thread left: " + t);
         }
@@ -284,47 +303,13 @@ class StageProcessesTest {
 
     @Test
     void aStageProcessThatHangsIsGivenUpAfterTheSilenceLimit() throws Exception {
-        MultiLayerNetwork net = Nets.irisMlp(new Adam(0.01), DataType.FLOAT, 3);
-        List<DataSet> rows = new ArrayList<>();
-        DataSet all = Iris.all(DataType.FLOAT);
-        for (int r = 0; r < 200; r++) {
-            rows.add(all.get(r % 150));
-        }
-        CountDownLatch started = new CountDownLatch(20);
-        net.setListeners(new BaseTrainingListener() {
-            @Override
-            public void iterationDone(Model model, int iteration, int epoch) {
-                started.countDown();
-            }
-        });
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        List<Long> pids;
         String before = System.getProperty("asyncpipeline.peerSilenceMillis");
         System.setProperty("asyncpipeline.peerSilenceMillis", "2000");
-        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(net).partition(1, 2).processes(local(2)).build()) {
-            pids = w.stageProcessIds();
-            Thread fit = new Thread(() -> {
-                try {
-                    w.fit(new ListDataSetIterator<>(rows, 1), 50);
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
-            fit.start();
-            assertTrue(started.await(120, TimeUnit.SECONDS), "the fit started");
-            long stopped = System.nanoTime();
-            signal("STOP", pids.get(1));                           // alive, connected, silent
-            try {
-                fit.join(30_000);
-            } finally {
-                signal("CONT", pids.get(1));
-            }
-            double seconds = (System.nanoTime() - stopped) / 1e9;
-            assertFalse(fit.isAlive(), "fit returned");
-            assertTrue(seconds >= 1.5 && seconds < 6, "fit stopped " + seconds + " s after the process hung");
-            PipelineException e = (PipelineException) thrown.get();
-            assertTrue(e.getMessage().contains("stage 1") && e.getMessage().contains("went silent for 2000 ms"),
-                    e.getMessage());
+        try {
+            Disturbed d = disturbMidFit(pid -> signal("STOP", pid), pid -> signal("CONT", pid));  // alive, silent
+            assertTrue(d.seconds() >= 1.5 && d.seconds() < 6, "fit stopped " + d.seconds() + " s after the process hung");
+            String m = d.thrown().getMessage();
+            assertTrue(m.contains("stage 1") && m.contains("went silent for 2000 ms"), m);
         } finally {
             if (before == null) {
                 System.clearProperty("asyncpipeline.peerSilenceMillis");
@@ -332,12 +317,15 @@ class StageProcessesTest {
                 System.setProperty("asyncpipeline.peerSilenceMillis", before);
             }
         }
-        allGone(pids);
     }
 
-    private static void signal(String name, long pid) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
-                "kill -" + name + " " + pid);
+    private static void signal(String name, long pid) {
+        try {
+            assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
+                    "kill -" + name + " " + pid);
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException("kill -" + name + " " + pid, e);
+        }
     }
 
     @Test
