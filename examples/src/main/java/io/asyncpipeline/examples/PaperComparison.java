@@ -276,6 +276,10 @@ public final class PaperComparison implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (phase == Phase.report) {
+            report(landedSettings());
+            return Cli.OK;
+        }
         Settings s = settings();
         System.setProperty(io.asyncpipeline.runtime.PipelineRun.REPLAY_COSTS_PROPERTY, opCosts.name());
         Files.createDirectories(out);
@@ -293,10 +297,27 @@ public final class PaperComparison implements Callable<Integer> {
                 finals(s, p, vs, text, validation);
             }
         }
-        if (phase == Phase.all || phase == Phase.report) {
+        if (phase == Phase.all) {
             report(s);
         }
         return Cli.OK;
+    }
+
+    /**
+     * The settings of the sweep in {@code --out}, as its {@value #SETTINGS} holds them: a report describes the runs that
+     * landed, whatever options the report command was given.
+     */
+    private Settings landedSettings() throws IOException {
+        Path f = out.resolve(SETTINGS);
+        if (!Files.exists(f)) {
+            throw Cli.invalid(spec, "--out " + out + " holds no sweep (no " + SETTINGS + "): run --phase tune or finals"
+                    + " first");
+        }
+        try {
+            return new ObjectMapper().readValue(Files.readString(f, StandardCharsets.UTF_8), Settings.class);
+        } catch (org.nd4j.shade.jackson.core.JsonProcessingException e) {
+            throw Cli.invalid(spec, f + " is not a sweep's settings file: " + e.getOriginalMessage());
+        }
     }
 
     /** Writes {@value #SETTINGS}, or checks that an existing one matches (a resumed sweep must not change them). */

@@ -94,6 +94,10 @@ class PaperComparisonTest {
         ResultFilesTest.assertPng(dir.resolve("loss-vs-device-time-P2.png"));
         assertEquals(3, Files.readAllLines(dir.resolve(PaperComparison.SUMMARY)).size());
 
+        Files.delete(dir.resolve(PaperComparison.REPORT));
+        run("--out", dir.toString(), "--phase", "report");                 // the sweep's settings come from its directory
+        assertEquals(report, Files.readString(dir.resolve(PaperComparison.REPORT)));
+
         long before = Files.getLastModifiedTime(dir.resolve("final/P2/seed12/nesterov.csv")).toMillis();
         String again = run(tiny(dir));
         assertTrue(!again.contains("tune P=2") && !again.contains("final P=2"), "nothing retrained:\n" + again);
@@ -111,12 +115,24 @@ class PaperComparisonTest {
         PaperComparison pc2 = new PaperComparison();
         Cli.commandLine(pc2).parseArgs(tiny(dir, "--stages", "3"));
         assertTrue(assertThrows(CommandLine.ParameterException.class, pc2::call).getMessage().contains("--stages 3"));
+        PaperComparison noSweep = new PaperComparison();
+        Cli.commandLine(noSweep).parseArgs("--out", dir.toString(), "--phase", "report");
+        assertTrue(assertThrows(CommandLine.ParameterException.class, noSweep::call).getMessage().contains("holds no sweep"));
         PaperComparison pc3 = new PaperComparison();
-        Cli.commandLine(pc3).parseArgs(tiny(dir, "--phase", "report"));
+        Cli.commandLine(pc3).parseArgs(tiny(dir, "--phase", "finals"));      // nothing tuned: writes the settings only
         pc3.call();
         PaperComparison pc4 = new PaperComparison();
-        Cli.commandLine(pc4).parseArgs(tiny(dir, "--phase", "report", "--clip", "5"));
+        Cli.commandLine(pc4).parseArgs(tiny(dir, "--phase", "finals", "--clip", "5"));
         assertTrue(assertThrows(CommandLine.ParameterException.class, pc4::call).getMessage().contains("other settings"));
+        // a report describes the sweep on disk: it takes its settings from there, not from its own options
+        PaperComparison pc5 = new PaperComparison();
+        Cli.commandLine(pc5).parseArgs("--out", dir.toString(), "--phase", "report", "--clip", "5");
+        assertEquals(Cli.OK, pc5.call());
+        Files.writeString(dir.resolve(PaperComparison.SETTINGS), "{\"microBatches\": \"many\"}");
+        PaperComparison pc6 = new PaperComparison();
+        Cli.commandLine(pc6).parseArgs("--out", dir.toString(), "--phase", "report");
+        assertTrue(assertThrows(CommandLine.ParameterException.class, pc6::call).getMessage()
+                .contains("is not a sweep's settings file"));
     }
 
     /** A difference is claimed only when the gap between the means exceeds both standard deviations. */
