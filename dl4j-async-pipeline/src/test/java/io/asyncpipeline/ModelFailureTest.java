@@ -119,7 +119,7 @@ class ModelFailureTest {
         InjectedFault fault = TripwireActivation.LAST.get();
         assertNotNull(fault, "the tripwire never fired");
         assertSame(fault, e.getCause(), "the original exception must be the cause");
-        assertEquals("async-pipeline-stage-1", fault.thread.getName(), "fault must come from stage 1's thread");
+        assertEquals("async-pipeline-stage-1", fault.threadName, "fault must come from stage 1's thread");
         assertStoppedFast(e, caught, fault.nanoTime, 1, 37);
         int iterations = g.getIterationCount();
         if (sync) {

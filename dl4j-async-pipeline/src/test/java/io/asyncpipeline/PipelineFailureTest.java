@@ -114,7 +114,7 @@ class PipelineFailureTest {
         assertEquals(37, e.microBatch());
         assertTrue(e.getMessage().contains("stage 1") && e.getMessage().contains("micro-batch 37"), e.getMessage());
         if (!replay) {
-            assertEquals("async-pipeline-stage-1", fault.thread.getName(), "fault must come from stage 1's thread");
+            assertEquals("async-pipeline-stage-1", fault.threadName, "fault must come from stage 1's thread");
             assertTrue(caught - fault.nanoTime < STOP_LIMIT_NANOS,
                     "fit threw " + (caught - fault.nanoTime) / 1e6 + " ms after the fault");
         }

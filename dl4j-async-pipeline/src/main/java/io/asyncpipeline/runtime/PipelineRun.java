@@ -199,46 +199,38 @@ public final class PipelineRun {
     }
 
     private void threaded(List<StageWorker> workers, FailureHandler failures, MemoryPacer pacer) throws InterruptedException {
-        List<Thread> threads = new ArrayList<>();
-        for (StageWorker w : workers) {
-            Thread t = new Thread(w, "async-pipeline-stage-" + w.stage());
-            t.setDaemon(true);
-            threads.add(t);
-        }
-        threads.forEach(Thread::start);
+        int[] stageIds = workers.stream().mapToInt(StageWorker::stage).toArray();
+        StageThreads.Running running = StageThreads.start(workers, stageIds);   // the threads of the last fit, kept
         try {
-            for (Thread t : threads) {
-                t.join();
-            }
+            running.join();
         } catch (InterruptedException e) {
             failures.fail(-1, -1, e);
             pacer.close();          // no more collections while the stages stop
-            joinAfterHalt(threads);
+            joinAfterHalt(running);
             Thread.currentThread().interrupt();
             throw new RunFailedException(-1, -1, "interrupted while training; all stage threads stopped", e);
         }
     }
 
-    private static void joinAfterHalt(List<Thread> threads) {
+    private static void joinAfterHalt(StageThreads.Running running) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_AFTER_HALT_MILLIS);
-        for (Thread t : threads) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            boolean interrupted = false;
-            while (t.isAlive() && left > 0) {
-                try {
-                    t.join(left);
-                } catch (InterruptedException again) {
-                    interrupted = true;
+        boolean interrupted = false;
+        long left = JOIN_AFTER_HALT_MILLIS;
+        while (left > 0) {
+            try {
+                if (running.join(left)) {
+                    break;
                 }
-                left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            } catch (InterruptedException again) {
+                interrupted = true;
             }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    /** Steps the workers round-robin in this thread; each step runs one action whose inputs are ready. */
     /** The system property that makes a replay measure its op costs as CPU time (see {@link #replayCpuTimeCosts}). */
     public static final String REPLAY_COSTS_PROPERTY = "asyncpipeline.replayCosts";
 
@@ -272,6 +264,7 @@ public final class PipelineRun {
         }
     }
 
+    /** Steps the workers round-robin in this thread; each step runs one action whose inputs are ready. */
     private void stepAll(List<StageWorker> workers, FailureHandler failures) {
         boolean[] done = new boolean[workers.size()];
         int remaining = workers.size();

@@ -35,10 +35,14 @@ public final class Tripwire {
     private Tripwire() {
     }
 
-    /** The exception the tripwire throws; remembers the thread and time it was thrown. */
+    /**
+     * The exception the tripwire throws; remembers the thread, its name then (stage threads are kept between fits and
+     * renamed when idle), and the time it was thrown.
+     */
     public static final class InjectedFault extends RuntimeException {
         private static final long serialVersionUID = 1L;
         public final transient Thread thread = Thread.currentThread();
+        public final String threadName = Thread.currentThread().getName();
         public final long nanoTime = System.nanoTime();
 
         InjectedFault(double seen) {
