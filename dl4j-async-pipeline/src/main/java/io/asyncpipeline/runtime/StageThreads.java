@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * threads, which belong to the thread that calls into OpenMP, stay too.
  *
  * <p>A running thread is named {@code async-pipeline-stage-k}; an idle one {@value #IDLE_NAME}. Each task leaves
- * the thread as it found it: a stage worker frees its sessions and workspaces when its run ends, and the interrupt
- * flag is cleared before the next task.
+ * the thread as it found it: a stage worker frees its sessions and workspaces when its run ends, the interrupt flag
+ * is cleared, and the context class loader is the caller's during a task and none between tasks. A thread inherits
+ * no thread-locals from whoever created it. A task that throws (a stage worker reports its own failures, so that is a
+ * bug) goes to the thread's uncaught-exception handler and the thread ends instead of serving another fit.
  */
 final class StageThreads {
 
@@ -56,20 +58,29 @@ final class StageThreads {
         }
     }
 
-    /** Runs {@code tasks.get(i)} as stage {@code stages[i]}, each on its own thread. */
+    /**
+     * Runs {@code tasks.get(i)} as stage {@code stages[i]}, each on its own thread, with the caller's context class
+     * loader.
+     */
     static Running start(List<? extends Runnable> tasks, int[] stages) {
         if (tasks.size() != stages.length) {
             throw new IllegalArgumentException(tasks.size() + " tasks for " + stages.length + " stages");
         }
         Running running = new Running(tasks.size());
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
         List<Carrier> carriers = new ArrayList<>();
         synchronized (LOCK) {
-            for (int stage : stages) {
-                carriers.add(take(stage));
+            try {
+                for (int stage : stages) {
+                    carriers.add(take(stage));
+                }
+            } catch (RuntimeException | Error e) {           // no thread for one stage: the others go back unused
+                IDLE.addAll(carriers);
+                throw e;
             }
         }
         for (int i = 0; i < tasks.size(); i++) {
-            carriers.get(i).hand(new Task(tasks.get(i), stages[i], running.done));
+            carriers.get(i).hand(new Task(tasks.get(i), stages[i], loader, running.done));
         }
         return running;
     }
@@ -101,7 +112,7 @@ final class StageThreads {
         return c;
     }
 
-    private record Task(Runnable body, int stage, CountDownLatch done) {
+    private record Task(Runnable body, int stage, ClassLoader loader, CountDownLatch done) {
     }
 
     private static final class Carrier implements Runnable {
@@ -110,9 +121,12 @@ final class StageThreads {
         private int lastStage = -1;      // guarded by LOCK
 
         Carrier() {
-            CREATED.incrementAndGet();
-            thread = new Thread(this, IDLE_NAME);
+            // inherits no thread-locals from the caller that happens to create it; each task brings its loader
+            thread = new Thread(null, this, IDLE_NAME, 0, false);
             thread.setDaemon(true);
+            thread.setPriority(Thread.NORM_PRIORITY);
+            thread.setContextClassLoader(null);
+            CREATED.incrementAndGet();
         }
 
         void hand(Task t) {
@@ -126,24 +140,38 @@ final class StageThreads {
                 if (t == null) {
                     return;
                 }
-                Thread.interrupted();                                      // a task starts uninterrupted
-                thread.setName("async-pipeline-stage-" + t.stage());
+                boolean healthy = false;
                 try {
+                    Thread.interrupted();                                      // a task starts uninterrupted
+                    thread.setName("async-pipeline-stage-" + t.stage());
+                    thread.setContextClassLoader(t.loader());
                     t.body().run();
+                    healthy = true;
                 } catch (Throwable e) {
-                    // a stage worker reports its own failures; anything else would end the thread unseen
-                    Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
-                    if (h != null) {
-                        h.uncaughtException(thread, e);
+                    // a stage worker reports its own failures: this is a bug or an error while it cleaned up, and the
+                    // thread's per-thread state may be left behind, so the thread reports it and ends
+                    try {
+                        thread.getUncaughtExceptionHandler().uncaughtException(thread, e);
+                    } catch (Throwable ignored) {
+                        // nothing more to do
                     }
                 } finally {
-                    Thread.interrupted();
-                    thread.setName(IDLE_NAME);
-                    synchronized (LOCK) {
-                        lastStage = t.stage();
-                        IDLE.add(this);
+                    try {
+                        Thread.interrupted();
+                        thread.setName(IDLE_NAME);
+                        thread.setContextClassLoader(null);
+                        if (healthy) {
+                            synchronized (LOCK) {
+                                lastStage = t.stage();
+                                IDLE.add(this);
+                            }
+                        }
+                    } finally {
+                        t.done().countDown();
                     }
-                    t.done().countDown();
+                }
+                if (!healthy) {
+                    return;
                 }
             }
         }

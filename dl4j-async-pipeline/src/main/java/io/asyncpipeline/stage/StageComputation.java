@@ -19,8 +19,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public interface StageComputation {
 
     /**
-     * Called on the thread that runs this stage, before its first action of a run (each run has new threads;
-     * a replay calls it on the replay thread). Default: nothing.
+     * Called on the thread that runs this stage, before its first action of a run (a stage thread may have run this
+     * or another stage in an earlier run; a replay calls it on the replay thread). Default: nothing.
      */
     default void enterThread() {
     }

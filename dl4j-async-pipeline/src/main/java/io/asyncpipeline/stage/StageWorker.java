@@ -138,7 +138,11 @@ public final class StageWorker implements Runnable {
             failures.fail(stage, currentMicroBatch, t, readingSource());
         } finally {
             leaveThread();
-            destroyThreadWorkspaces();
+            try {
+                destroyThreadWorkspaces();
+            } catch (RuntimeException e) {
+                failures.fail(stage, currentMicroBatch, e);     // the thread is kept for the next fit: say so now
+            }
         }
     }
 

@@ -84,12 +84,9 @@ class StageThreadsTest {
     }
 
     @Test
-    void aTaskLeavesNoInterruptAndNoFailureBehind() throws InterruptedException {
+    void aTaskLeavesNoInterruptBehind() throws InterruptedException {
         Map<Integer, Thread> first = runStages(7);
-        StageThreads.start(List.of(() -> {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("a worker bug");
-        }), new int[] {7}).join();
+        StageThreads.start(List.of(() -> Thread.currentThread().interrupt()), new int[] {7}).join();
         boolean[] interrupted = {true};
         Map<Integer, Thread> ran = new ConcurrentHashMap<>();
         StageThreads.start(List.of(() -> {
@@ -97,7 +94,47 @@ class StageThreadsTest {
             ran.put(7, Thread.currentThread());
         }), new int[] {7}).join();
         assertFalse(interrupted[0], "the next task starts uninterrupted");
-        assertEquals(first.get(7), ran.get(7), "the thread survived the exception");
+        assertEquals(first.get(7), ran.get(7), "the same thread");
+    }
+
+    /** A task that throws (stage workers catch their own failures: a bug) is reported, and its thread retires. */
+    @Test
+    void aThreadWhoseTaskThrewReportsItAndEnds() throws InterruptedException {
+        Thread before = runStages(8).get(8);
+        java.util.concurrent.atomic.AtomicReference<Throwable> reported = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread.UncaughtExceptionHandler saved = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> reported.set(e));
+        try {
+            assertTrue(StageThreads.start(List.of(() -> {
+                throw new IllegalStateException("a worker bug");
+            }), new int[] {8}).join(10_000), "a throwing task still counts as returned");
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(saved);
+        }
+        assertEquals("a worker bug", reported.get().getMessage());
+        before.join(10_000);
+        assertFalse(before.isAlive(), "the thread ended instead of serving another fit");
+        assertNotEquals(before, runStages(8).get(8));
+    }
+
+    /** A task runs with its caller's context class loader; an idle thread holds none (and so keeps none alive). */
+    @Test
+    void aTaskRunsWithItsCallersClassLoader() throws InterruptedException {
+        ClassLoader mine = new java.net.URLClassLoader(new java.net.URL[0], getClass().getClassLoader());
+        ClassLoader saved = Thread.currentThread().getContextClassLoader();
+        ClassLoader[] seen = new ClassLoader[1];
+        Thread[] ran = new Thread[1];
+        Thread.currentThread().setContextClassLoader(mine);
+        try {
+            StageThreads.start(List.of(() -> {
+                seen[0] = Thread.currentThread().getContextClassLoader();
+                ran[0] = Thread.currentThread();
+            }), new int[] {9}).join();
+        } finally {
+            Thread.currentThread().setContextClassLoader(saved);
+        }
+        assertEquals(mine, seen[0]);
+        assertEquals(null, ran[0].getContextClassLoader(), "idle: no loader");
     }
 
     @Test
