@@ -526,8 +526,12 @@ public final class PaperComparison implements Callable<Integer> {
             return new Stat(mean, x.length > 1 ? Math.sqrt(ss / (x.length - 1)) : 0, x.length);
         }
 
+        /** "mean ± sd"; a single value alone (one seed has no spread), "–" for none. */
         String format(int decimals) {
-            return n == 0 ? "–" : String.format(Locale.ROOT, "%." + decimals + "f ± %." + decimals + "f", mean, sd);
+            if (n < 2) {
+                return n == 0 ? "–" : String.format(Locale.ROOT, "%." + decimals + "f", mean);
+            }
+            return String.format(Locale.ROOT, "%." + decimals + "f ± %." + decimals + "f", mean, sd);
         }
     }
 

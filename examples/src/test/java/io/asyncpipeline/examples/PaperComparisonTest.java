@@ -151,6 +151,8 @@ class PaperComparisonTest {
         assertEquals("level (within spread)",
                 PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.25, 2.45, 2.35}), base));
         assertEquals("one seed: no claim", PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.0}), base));
+        assertEquals("2.0000", PaperComparison.Stat.of(new double[] {2.0}).format(4), "one seed: no ± 0");
+        assertEquals("2.4000 ± 0.0300", base.format(4));
         assertEquals(2, PaperComparison.Stat.of(new double[] {1, Double.NaN, 3}).n(), "NaN (not reached) left out");
     }
 
