@@ -90,13 +90,6 @@ final class StageThreads {
         return CREATED.get();
     }
 
-    /** How many stage threads are idle now (tests). */
-    static int idle() {
-        synchronized (LOCK) {
-            return IDLE.size();
-        }
-    }
-
     /** An idle carrier that last ran {@code stage}, else the most recently idle one, else a new one (under LOCK). */
     private static Carrier take(int stage) {
         for (int i = IDLE.size() - 1; i >= 0; i--) {

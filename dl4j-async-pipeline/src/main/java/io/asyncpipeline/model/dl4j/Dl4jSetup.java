@@ -2,20 +2,26 @@ package io.asyncpipeline.model.dl4j;
 
 import io.asyncpipeline.model.CommonSetup;
 import io.asyncpipeline.model.PipelineOptions;
+import java.util.Arrays;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Option checks and per-stage settings shared by the MultiLayerNetwork and ComputationGraph setups. */
 public final class Dl4jSetup {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Dl4jSetup.class);
+
     private Dl4jSetup() {
     }
-
-    private static final Logger LOG = LoggerFactory.getLogger(Dl4jSetup.class);
 
     /**
      * Says how an automatic partition was balanced when no {@code profileWith} sample was given: by parameter count,
@@ -29,11 +35,8 @@ public final class Dl4jSetup {
         String costly = null;
         for (Layer l : layers) {
             Object c = l.conf() == null ? null : l.conf().getLayer();
-            if (c instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer
-                    || c instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer
-                    || c instanceof org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer
-                    || c instanceof org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional
-                    || c instanceof org.deeplearning4j.nn.conf.layers.SelfAttentionLayer) {
+            if (c instanceof ConvolutionLayer || c instanceof SubsamplingLayer || c instanceof BaseRecurrentLayer
+                    || c instanceof Bidirectional || c instanceof SelfAttentionLayer) {
                 costly = c.getClass().getSimpleName();
                 break;
             }
@@ -41,10 +44,10 @@ public final class Dl4jSetup {
         if (costly != null) {
             LOG.warn("stages balanced by parameter count, {} {} per stage: the model has {} layers, whose compute is"
                     + " far from their parameter count; give profileWith(sample) to balance by measured time",
-                    java.util.Arrays.toString(partition), unit, costly);
+                    Arrays.toString(partition), unit, costly);
         } else {
             LOG.info("stages balanced by parameter count, {} {} per stage (profileWith(sample) balances by measured"
-                    + " time)", java.util.Arrays.toString(partition), unit);
+                    + " time)", Arrays.toString(partition), unit);
         }
     }
 

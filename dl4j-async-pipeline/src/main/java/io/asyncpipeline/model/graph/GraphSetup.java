@@ -130,8 +130,7 @@ public final class GraphSetup implements ModelSetup {
         int[] sizes = Balancer.balance(costs, p);
         sizes[p - 1] += n - 1 - firstOut;
         if (sample == null) {
-            Dl4jSetup.reportParameterBalance(Arrays.asList(graph.getLayers()), sizes,
-                    "vertices");
+            Dl4jSetup.reportParameterBalance(Arrays.asList(graph.getLayers()), sizes, "vertices");
         }
         return sizes;
     }

@@ -9,9 +9,9 @@ import org.nd4j.autodiff.samediff.internal.InferenceSession;
  * cache of up to a quarter of JavaCPP's {@code maxBytes} (by default a quarter of the maximum heap, 1.5 GB on a
  * 24 GiB machine). A stage graph and its gradient function may run on other threads in every {@code fit} (stage
  * threads are kept between fits but not bound to a graph, and user code may run graphs on threads of its own), so
- * without this the sessions of finished runs, with their caches, pile up per fit and per stage. The stage installs a session with a {@link PassArena} when its thread starts, ends a pass after each
- * forward and backward ({@link #endPass}), and removes the session, freeing its arrays at once, when the
- * thread leaves.
+ * without this the sessions of finished runs, with their caches, pile up per fit and per stage. The stage installs
+ * a session with a {@link PassArena} when its thread starts, ends a pass after each forward and backward
+ * ({@link #endPass}), and removes the session, freeing its arrays at once, when the thread leaves.
  */
 final class SameDiffSessions {
 
