@@ -19,9 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.deeplearning4j.arbiter.optimize.api.ParameterSpace;
 import org.deeplearning4j.arbiter.optimize.generator.RandomSearchGenerator;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,9 +45,11 @@ import picocli.CommandLine.Spec;
  *       each variant goes to {@code tuned-P<p>.json};</li>
  *   <li><b>final</b>: each variant at its tuned values on every seed of {@code --seeds} (not the tuning seed), the full
  *       {@code --micro-batches};</li>
- *   <li><b>report</b>: mean ± standard deviation over seeds of the final validation loss, the simulated time on P devices
- *       to reach GPipe (AdamW)'s final loss, a verdict per variant against GPipe that claims a difference only when the
- *       gap exceeds both spreads, and plots of loss against data and against simulated device time with a seed band.</li>
+ *   <li><b>report</b> ({@link PaperReport}): mean ± standard deviation over seeds of the final validation loss, the
+ *       simulated time on P devices to reach GPipe (AdamW)'s final loss, GPipe's loss at the simulated time each variant
+ *       finished, verdicts per variant against GPipe at equal data and at equal device time that claim a difference
+ *       only when the gap exceeds both spreads, and plots of loss against data and against simulated device time with
+ *       a seed band.</li>
  * </ol>
  *
  * Every run is single-threaded replay (the same bits as stage threads; the op costs that feed the device-time simulator
@@ -277,7 +277,7 @@ public final class PaperComparison implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (phase == Phase.report) {
-            report(landedSettings());
+            new PaperReport(out).write(landedSettings());
             return Cli.OK;
         }
         Settings s = settings();
@@ -298,7 +298,7 @@ public final class PaperComparison implements Callable<Integer> {
             }
         }
         if (phase == Phase.all) {
-            report(s);
+            new PaperReport(out).write(s);
         }
         return Cli.OK;
     }
@@ -484,202 +484,6 @@ public final class PaperComparison implements Callable<Integer> {
         }
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         return m.replace('\n', ' ').replace(',', ';');
-    }
-
-    // ------------------------------------------------------------------------------------------------ report
-
-    /** One final run read back: validation loss, micro-batches and simulated device seconds at each measurement. */
-    record Run(int stages, long seed, String variant, double[] microBatches, double[] deviceSeconds, double[] loss,
-               Map<String, String> first) {
-
-        double last() {
-            return loss[loss.length - 1];
-        }
-
-        /** The first point where the loss reaches {@code target}, linearly interpolated; NaN if never. */
-        double reach(double[] x, double target) {
-            for (int i = 0; i < loss.length; i++) {
-                if (loss[i] <= target) {
-                    if (i == 0) {
-                        return x[0];
-                    }
-                    double f = (loss[i - 1] - target) / (loss[i - 1] - loss[i]);
-                    return x[i - 1] + f * (x[i] - x[i - 1]);
-                }
-            }
-            return Double.NaN;
-        }
-    }
-
-    /** Mean and sample standard deviation (0 for one value); NaN values are left out, {@code n} counts the rest. */
-    record Stat(double mean, double sd, int n) {
-        static Stat of(double[] v) {
-            double[] x = java.util.Arrays.stream(v).filter(d -> !Double.isNaN(d)).toArray();
-            if (x.length == 0) {
-                return new Stat(Double.NaN, Double.NaN, 0);
-            }
-            double mean = java.util.Arrays.stream(x).average().orElse(Double.NaN);
-            double ss = 0;
-            for (double d : x) {
-                ss += (d - mean) * (d - mean);
-            }
-            return new Stat(mean, x.length > 1 ? Math.sqrt(ss / (x.length - 1)) : 0, x.length);
-        }
-
-        /** "mean ± sd"; a single value alone (one seed has no spread), "–" for none. */
-        String format(int decimals) {
-            if (n < 2) {
-                return n == 0 ? "–" : String.format(Locale.ROOT, "%." + decimals + "f", mean);
-            }
-            return String.format(Locale.ROOT, "%." + decimals + "f ± %." + decimals + "f", mean, sd);
-        }
-    }
-
-    /** Reads every final run on disk. */
-    List<Run> runs() throws IOException {
-        List<Run> runs = new ArrayList<>();
-        Path root = out.resolve("final");
-        if (!Files.isDirectory(root)) {
-            return runs;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.filter(x -> x.toString().endsWith(".csv")).sorted().toList()) {
-                List<Map<String, String>> rows = readCsv(f);
-                if (rows.isEmpty()) {
-                    continue;
-                }
-                int n = rows.size();
-                double[] mb = new double[n];
-                double[] dev = new double[n];
-                double[] loss = new double[n];
-                for (int i = 0; i < n; i++) {
-                    mb[i] = Double.parseDouble(rows.get(i).get("micro_batches"));
-                    dev[i] = Double.parseDouble(rows.get(i).get("device_seconds"));
-                    loss[i] = Double.parseDouble(rows.get(i).get("val_loss"));
-                }
-                Map<String, String> r0 = rows.get(0);
-                runs.add(new Run(Integer.parseInt(r0.get("stages")), Long.parseLong(r0.get("seed")), r0.get("variant"),
-                        mb, dev, loss, r0));
-            }
-        }
-        return runs;
-    }
-
-    /** The report: per stage count a table of every variant over its seeds, plots, {@value #SUMMARY}. */
-    void report(Settings s) throws IOException {
-        List<Run> runs = runs();
-        if (runs.isEmpty()) {
-            System.out.println("no final runs in " + out + " yet");
-            return;
-        }
-        Map<Integer, Map<String, List<Run>>> by = new TreeMap<>();
-        for (Run r : runs) {
-            by.computeIfAbsent(r.stages(), k -> new LinkedHashMap<>()).computeIfAbsent(r.variant(), k -> new ArrayList<>())
-                    .add(r);
-        }
-        StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Paper protocol (method.md §7): %d-block transformer (d %d, %d heads, context"
-                        + " %d) on Europarl characters; every variant trains on the same %d micro-batches of %d windows;"
-                        + " GPipe updates once per %d, the asynchronous variants after every one; warm-up 6%%, cosine to"
-                        + " 0.1×, decoupled weight decay 0.01, per-stage gradient clipping at %s; learning rate (and γ, δ)"
-                        + " from an Arbiter random search of %d candidates per variant on seed %d (%d micro-batches"
-                        + " each). Validation loss in nats per character, mean ± sd over seeds.%n%n", s.layers(), s.dim(),
-                s.heads(), s.context(), s.microBatches(), s.batch(), s.micro(), s.clip() > 0 ? s.clip() : "none",
-                s.candidates(), s.tuneSeed(), s.tuneMicroBatches()));
-        Csv summary = new Csv("stages", "variant", "seeds", "lr", "momentum", "discount", "psi", "val_loss_mean",
-                "val_loss_sd", "device_seconds_mean", "device_seconds_to_gpipe_loss_mean", "micro_batches_to_gpipe_loss_mean",
-                "verdict_vs_gpipe_adamw");
-        for (Map.Entry<Integer, Map<String, List<Run>>> e : by.entrySet()) {
-            int p = e.getKey();
-            Map<String, List<Run>> vs = e.getValue();
-            List<Run> base = vs.getOrDefault("gpipe-adamw", List.of());
-            Stat baseStat = Stat.of(base.stream().mapToDouble(Run::last).toArray());
-            double target = baseStat.mean();
-            md.append(String.format(Locale.ROOT, "### P = %d stages%n%n", p));
-            md.append("| variant | lr | γ | δ / ψ | seeds | val. loss | vs GPipe (AdamW) | simulated s on P devices"
-                    + " | s to GPipe's loss | micro-batches to GPipe's loss |\n|---|---|---|---|---|---|---|---|---|---|\n");
-            for (String name : order(vs.keySet())) {
-                List<Run> rs = vs.get(name);
-                Stat loss = Stat.of(rs.stream().mapToDouble(Run::last).toArray());
-                Stat dev = Stat.of(rs.stream().mapToDouble(r -> r.deviceSeconds()[r.deviceSeconds().length - 1]).toArray());
-                Stat toTime = Stat.of(rs.stream().mapToDouble(r -> r.reach(r.deviceSeconds(), target)).toArray());
-                Stat toData = Stat.of(rs.stream().mapToDouble(r -> r.reach(r.microBatches(), target)).toArray());
-                String verdict = name.equals("gpipe-adamw") || base.isEmpty() ? "–" : verdict(loss, baseStat);
-                Map<String, String> f = rs.get(0).first();
-                String dOrPsi = !f.get("discount").isEmpty() ? "δ " + fmt(f.get("discount"))
-                        : name.equals("nesterov-no-discount") ? "δ 1" : !f.get("psi").isEmpty() ? "ψ " + fmt(f.get("psi")) : "";
-                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |%n", name,
-                        fmt(f.get("lr")), f.get("momentum").isEmpty() ? "" : fmt(f.get("momentum")), dOrPsi, loss.n(),
-                        loss.format(4), verdict, dev.format(0),
-                        toTime.n() == 0 ? "not reached" : toTime.format(0) + (toTime.n() < rs.size()
-                                ? " (" + toTime.n() + " of " + rs.size() + " seeds)" : ""),
-                        toData.n() == 0 ? "not reached" : toData.format(0)));
-                summary.row(p, name, loss.n(), f.get("lr"), f.get("momentum"), f.get("discount"), f.get("psi"),
-                        loss.mean(), loss.sd(), dev.mean(), toTime.mean(), toData.mean(), verdict);
-            }
-            md.append('\n');
-            plots(p, vs, s);
-        }
-        summary.write(out.resolve(SUMMARY));
-        Files.writeString(out.resolve(REPORT), md.toString(), StandardCharsets.UTF_8);
-        System.out.print(md);
-        System.out.println("report written to " + out.toAbsolutePath().resolve(REPORT) + ", " + SUMMARY
-                + " and loss-vs-*-P<p>.png");
-    }
-
-    private static String fmt(String number) {
-        return String.format(Locale.ROOT, "%.3g", Double.parseDouble(number));
-    }
-
-    /** ComparisonVariant names in the order of {@link TransformerComparison#ALL}. */
-    private static List<String> order(java.util.Collection<String> names) {
-        return ComparisonVariant.NAMES.stream().filter(names::contains).toList();
-    }
-
-    /**
-     * "better" or "worse" than GPipe (AdamW) only when the gap between the means exceeds both standard deviations,
-     * else "level (within spread)"; a single seed is never a claim.
-     */
-    static String verdict(Stat a, Stat base) {
-        if (a.n() < 2 || base.n() < 2) {
-            return "one seed: no claim";
-        }
-        double gap = a.mean() - base.mean();
-        if (Math.abs(gap) > Math.max(a.sd(), base.sd())) {
-            return String.format(Locale.ROOT, "%s by %.4f", gap < 0 ? "better" : "worse", Math.abs(gap));
-        }
-        return "level (within spread)";
-    }
-
-    /** loss-vs-data-P&lt;p&gt;.png and loss-vs-device-time-P&lt;p&gt;.png: the mean over seeds with ± sd bars. */
-    private void plots(int p, Map<String, List<Run>> vs, Settings s) {
-        List<Plots.Band> byData = new ArrayList<>();
-        List<Plots.Band> byTime = new ArrayList<>();
-        for (String name : order(vs.keySet())) {
-            List<Run> rs = vs.get(name);
-            int n = rs.stream().mapToInt(r -> r.loss().length).min().orElse(0);
-            double[] x = new double[n];
-            double[] t = new double[n];
-            double[] mean = new double[n];
-            double[] sd = new double[n];
-            for (int i = 0; i < n; i++) {
-                final int k = i;
-                x[i] = rs.get(0).microBatches()[i];
-                t[i] = Stat.of(rs.stream().mapToDouble(r -> r.deviceSeconds()[k]).toArray()).mean();
-                Stat st = Stat.of(rs.stream().mapToDouble(r -> r.loss()[k]).toArray());
-                mean[i] = st.mean();
-                sd[i] = st.sd();
-            }
-            String label = name + " (" + rs.size() + (rs.size() == 1 ? " seed)" : " seeds)");
-            byData.add(new Plots.Band(label, x, mean, sd));
-            byTime.add(new Plots.Band(label, t, mean, sd));
-        }
-        String title = String.format(Locale.ROOT, "Validation loss, %d stages, equal data (mean ± sd over seeds)", p);
-        String y = "validation loss (nats per character)";
-        Plots.bands(out.resolve("loss-vs-data-P" + p + ".png"), title, "micro-batches seen (" + s.batch()
-                + " windows each)", y, byData);
-        Plots.bands(out.resolve("loss-vs-device-time-P" + p + ".png"), title, "simulated time on " + p
-                + " devices (s)", y, byTime);
     }
 
     // ------------------------------------------------------------------------------------------------ CSV

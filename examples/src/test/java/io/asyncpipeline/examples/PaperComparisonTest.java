@@ -87,6 +87,7 @@ class PaperComparisonTest {
 
         String report = Files.readString(dir.resolve(PaperComparison.REPORT));
         assertTrue(report.contains("### P = 2 stages"), report);
+        assertTrue(report.contains("| GPipe (AdamW) at this device time | vs GPipe, equal device time |"), report);
         assertTrue(report.matches("(?s).*\\| nesterov \\| [0-9.e-]+ \\| [0-9.]+ \\| δ [0-9.e-]+ \\| 2 \\| [0-9.]+ ± [0-9.]+ \\|"
                 + " (better|worse|level).*"), report);
         assertTrue(first.contains("tune P=2 nesterov candidate 2/2"), first);
@@ -138,32 +139,61 @@ class PaperComparisonTest {
     /** A difference is claimed only when the gap between the means exceeds both standard deviations. */
     @Test
     void verdictsClaimOnlyGapsLargerThanBothSpreads() {
-        PaperComparison.Stat base = PaperComparison.Stat.of(new double[] {2.40, 2.43, 2.37});
+        PaperReport.Stat base = PaperReport.Stat.of(new double[] {2.40, 2.43, 2.37});
         assertEquals(2.40, base.mean(), 1e-12);
         assertEquals(0.03, base.sd(), 1e-12);
-        assertTrue(PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.30, 2.31, 2.29}), base)
+        assertTrue(PaperReport.verdict(PaperReport.Stat.of(new double[] {2.30, 2.31, 2.29}), base)
                 .startsWith("better by 0.1000"));
-        assertTrue(PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.50, 2.52, 2.48}), base)
+        assertTrue(PaperReport.verdict(PaperReport.Stat.of(new double[] {2.50, 2.52, 2.48}), base)
                 .startsWith("worse"));
         assertEquals("level (within spread)",
-                PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.38, 2.42, 2.34}), base));
+                PaperReport.verdict(PaperReport.Stat.of(new double[] {2.38, 2.42, 2.34}), base));
         // a gap larger than the base's spread but not the variant's own: no claim
         assertEquals("level (within spread)",
-                PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.25, 2.45, 2.35}), base));
-        assertEquals("one seed: no claim", PaperComparison.verdict(PaperComparison.Stat.of(new double[] {2.0}), base));
-        assertEquals("2.0000", PaperComparison.Stat.of(new double[] {2.0}).format(4), "one seed: no ± 0");
+                PaperReport.verdict(PaperReport.Stat.of(new double[] {2.25, 2.45, 2.35}), base));
+        assertEquals("one seed: no claim", PaperReport.verdict(PaperReport.Stat.of(new double[] {2.0}), base));
+        assertEquals("2.0000", PaperReport.Stat.of(new double[] {2.0}).format(4), "one seed: no ± 0");
         assertEquals("2.4000 ± 0.0300", base.format(4));
-        assertEquals(2, PaperComparison.Stat.of(new double[] {1, Double.NaN, 3}).n(), "NaN (not reached) left out");
+        assertEquals(2, PaperReport.Stat.of(new double[] {1, Double.NaN, 3}).n(), "NaN (not reached) left out");
     }
 
     /** The data or time to reach a loss is interpolated between measurements; never reaching it is NaN. */
     @Test
     void reachInterpolatesBetweenMeasurements() {
-        PaperComparison.Run r = new PaperComparison.Run(8, 11, "stash", new double[] {500, 1000, 1500},
+        PaperReport.Run r = new PaperReport.Run(8, 11, "stash", new double[] {500, 1000, 1500},
                 new double[] {10, 20, 30}, new double[] {3.0, 2.5, 2.0}, Map.of());
         assertEquals(1250, r.reach(r.microBatches(), 2.25), 1e-9);
         assertEquals(25, r.reach(r.deviceSeconds(), 2.25), 1e-9);
         assertEquals(500, r.reach(r.microBatches(), 3.5), 1e-9, "reached at the first measurement");
         assertTrue(Double.isNaN(r.reach(r.microBatches(), 1.9)));
+        assertEquals(2.75, r.lossAt(r.deviceSeconds(), 15), 1e-9);
+        assertEquals(2.0, r.lossAt(r.deviceSeconds(), 30), 1e-9);
+        assertEquals(2.0, r.lossAt(r.deviceSeconds(), 45), 1e-9, "finished: its final loss");
+        assertTrue(Double.isNaN(r.lossAt(r.deviceSeconds(), 5)), "before the first measurement: unknown");
+    }
+
+    /**
+     * At equal device time each run meets GPipe (AdamW) of its own seed, at the simulated time the run finished; a seed
+     * GPipe has no run of is left out on both sides.
+     */
+    @Test
+    void equalDeviceTimePairsRunsWithGPipeOfTheSameSeed() {
+        double[] mb = {500, 1000};
+        List<PaperReport.Run> gpipe = List.of(
+                new PaperReport.Run(8, 11, "gpipe-adamw", mb, new double[] {100, 200}, new double[] {2.6, 2.0}, Map.of()),
+                new PaperReport.Run(8, 12, "gpipe-adamw", mb, new double[] {100, 200}, new double[] {2.8, 2.2}, Map.of()));
+        List<PaperReport.Run> async = List.of(
+                new PaperReport.Run(8, 11, "stash", mb, new double[] {50, 150}, new double[] {2.5, 2.1}, Map.of()),
+                new PaperReport.Run(8, 12, "stash", mb, new double[] {60, 120}, new double[] {2.6, 2.3}, Map.of()),
+                new PaperReport.Run(8, 13, "stash", mb, new double[] {60, 120}, new double[] {2.6, 2.3}, Map.of()));
+        double[] at = PaperReport.baselineAtEqualTime(async, gpipe);
+        assertEquals(2.3, at[0], 1e-9, "seed 11 at 150 s: half-way between GPipe's 2.6 and 2.0");
+        assertEquals(2.68, at[1], 1e-9, "seed 12 at 120 s");
+        assertTrue(Double.isNaN(at[2]), "no GPipe run of seed 13");
+        double[] paired = PaperReport.pairedLosses(async, gpipe);
+        assertEquals(2.1, paired[0], 1e-12);
+        assertTrue(Double.isNaN(paired[2]));
+        assertTrue(PaperReport.verdict(PaperReport.Stat.of(paired), PaperReport.Stat.of(at)).startsWith("better by 0.2900"),
+                PaperReport.verdict(PaperReport.Stat.of(paired), PaperReport.Stat.of(at)));
     }
 }
