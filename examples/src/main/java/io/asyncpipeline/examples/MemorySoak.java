@@ -10,6 +10,8 @@ import io.asyncpipeline.transformer.TransformerConfig;
 import io.asyncpipeline.updater.DiscountedNadam;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,6 +41,12 @@ import picocli.CommandLine.Spec;
  * {@code transformer-fit}, and from the batches the first stage reads for the transformer pipelines (SameDiff
  * pipelines call no listener). {@code --out DIR} writes {@value #CSV} (one row per report window), {@value #JSON}
  * (the configuration) and {@value #PLOT} (resident size against micro-batches, one line per case).
+ *
+ * <p>With more than one case, each runs in a JVM of its own (the same java, classpath and JVM options; its output
+ * passes through), so that what one case leaves resident does not count in the next; {@code --no-jvm-per-case} runs
+ * them one after another in this JVM. A case whose JVM fails (killed for memory, say) is reported with its exit code,
+ * the other cases still run, and the command exits with 1. With {@code --out}, each case's own files go to
+ * {@code DIR/<case>/} and the combined CSV and plot to {@code DIR}.
  */
 @Command(name = "MemorySoak", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Memory over a long run: resident size, heap and native bytes per report window.")
@@ -70,6 +78,19 @@ public final class MemorySoak implements Callable<Integer> {
             description = "run the plain-fit cases (mlp-fit, transformer-fit) inside the library's NativeMemoryGuard."
                     + " Default: ${DEFAULT-VALUE}")
     boolean guardPlainFit;
+
+    @Option(names = "--jvm-per-case", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "with more than one case, run each in a JVM of its own (this java, classpath and JVM options),"
+                    + " so that no case's memory counts in the next one's. Default: ${DEFAULT-VALUE}")
+    boolean jvmPerCase;
+
+    /** Set by the parent on each case's JVM: it ends when the parent does, even one killed outright. */
+    @Option(names = "--parent-pid", hidden = true)
+    long parentPid = -1;
+
+    /** Test hook: the JVM of this case halts with exit code 137 (as if killed) before its first window. */
+    @Option(names = "--halt-case", hidden = true)
+    String haltCase;
 
     @Option(names = "--out", paramLabel = "DIR", description = "write " + CSV + " (one row per report window), " + JSON
             + " (the configuration) and " + PLOT + " into DIR, created if missing. Default: none")
@@ -118,20 +139,44 @@ public final class MemorySoak implements Callable<Integer> {
             resolved.put("javacppMaxPhysicalBytes", org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
             ResultFiles.writeConfiguration(dir.resolve(JSON), spec, resolved);
         }
+        if (parentPid > 0) {
+            ProcessHandle.of(parentPid).ifPresentOrElse(h -> h.onExit().thenRun(() -> Runtime.getRuntime().halt(143)),
+                    () -> Runtime.getRuntime().halt(143));
+        }
         List<String> summary = new ArrayList<>();
         List<Row> rows = new ArrayList<>();
-        try (MemoryProbe probe = new MemoryProbe()) {
+        List<String> failed = new ArrayList<>();
+        if (jvmPerCase && cases.size() > 1) {
             for (String c : cases) {
-                try (Progress progress = Progress.start(c, microBatches, "micro-batches")) {
-                    summary.add(soak(build(c, progress), probe, row -> {
-                        rows.add(row);
-                        if (dir != null) {
-                            writeCsv(dir.resolve(CSV), rows);      // after every window: a stopped soak keeps its rows
-                        }
-                    }));
+                String failure = inOwnJvm(c, dir, rows);
+                if (failure != null) {
+                    failed.add(failure);
+                    summary.add(String.format(Locale.ROOT, "%-21s %s", c, failure));
+                } else {
+                    summary.add(summaryLine(c, rows.stream().filter(r -> r.caseName().equals(c)).toList()));
                 }
                 if (dir != null) {
+                    writeCsv(dir.resolve(CSV), rows);
                     writePlot(dir.resolve(PLOT), rows);
+                }
+            }
+        } else {
+            try (MemoryProbe probe = new MemoryProbe()) {
+                for (String c : cases) {
+                    if (c.equals(haltCase)) {
+                        Runtime.getRuntime().halt(137);
+                    }
+                    try (Progress progress = Progress.start(c, microBatches, "micro-batches")) {
+                        summary.add(soak(build(c, progress), probe, row -> {
+                            rows.add(row);
+                            if (dir != null) {
+                                writeCsv(dir.resolve(CSV), rows);      // after every window: a stopped soak keeps its rows
+                            }
+                        }));
+                    }
+                    if (dir != null) {
+                        writePlot(dir.resolve(PLOT), rows);
+                    }
                 }
             }
         }
@@ -140,7 +185,103 @@ public final class MemorySoak implements Callable<Integer> {
         }
         System.out.println("\ncase                  peak RSS MB  median RSS, window 2, MB  median RSS, last window, MB  growth after first window");
         summary.forEach(System.out::println);
+        if (!failed.isEmpty()) {
+            System.err.println("MemorySoak: " + failed.size() + " of " + cases.size() + " cases failed: "
+                    + String.join("; ", failed));
+            return 1;
+        }
         return 0;
+    }
+
+    /**
+     * Runs case {@code c} in a JVM of its own (this JVM's java, classpath and options, its output passed through), then
+     * adds the rows it wrote to {@code rows}. Returns null, or what went wrong.
+     */
+    private String inOwnJvm(String c, Path dir, List<Row> rows) {
+        Path caseDir;
+        try {
+            caseDir = dir != null ? dir.resolve(c) : Files.createTempDirectory("memory-soak-" + c);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for case " + c, e);
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")).forEach(cmd::add);
+        String progressMode = System.getProperty(Progress.PROPERTY);
+        if (progressMode != null) {
+            cmd.add("-D" + Progress.PROPERTY + "=" + progressMode);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MemorySoak.class.getName(), "--cases", c,
+                "--micro-batches", Integer.toString(microBatches), "--every", Integer.toString(every),
+                guardPlainFit ? "--guard-plain-fit" : "--no-guard-plain-fit", "--out", caseDir.toString(),
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        if (gcBudgetMb >= 0) {
+            cmd.addAll(List.of("--gc-budget-mb", Long.toString(gcBudgetMb)));
+        }
+        if (haltCase != null) {
+            cmd.addAll(List.of("--halt-case", haltCase));
+        }
+        System.out.println("\n-- case " + c + " in a JVM of its own --");
+        System.out.flush();
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).inheritIO().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start a JVM for case " + c + " (" + cmd.get(0) + ")", e);
+        }
+        Thread stop = new Thread(p::destroy, "memory-soak-stop-" + c);
+        Runtime.getRuntime().addShutdownHook(stop);
+        int code;
+        try {
+            code = p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while case " + c + " ran", e);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stop);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs
+            }
+        }
+        Path csv = caseDir.resolve(CSV);
+        List<Row> caseRows;
+        try {
+            caseRows = Files.exists(csv) ? readCsv(csv) : List.of();
+            if (dir == null) {
+                try (java.util.stream.Stream<Path> files = Files.list(caseDir)) {
+                    for (Path f : files.toList()) {
+                        Files.delete(f);
+                    }
+                }
+                Files.delete(caseDir);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read case " + c + "'s rows from " + csv, e);
+        }
+        rows.addAll(caseRows);
+        if (code != 0) {
+            return String.format(Locale.ROOT, "case %s: its JVM exited with code %d%s after %d of %d windows", c, code,
+                    code == 137 ? " (killed: SIGKILL, as the kernel's out-of-memory killer sends)" : "", caseRows.size(),
+                    microBatches / every);
+        }
+        return null;
+    }
+
+    /** The summary line of one case from its rows: peak, window 2's and the last window's median, growth between. */
+    static String summaryLine(String name, List<Row> rows) {
+        if (rows.isEmpty()) {
+            return String.format(Locale.ROOT, "%-21s no windows", name);
+        }
+        long peak = rows.stream().mapToLong(Row::peakRss).max().orElse(-1);
+        int base = Math.min(1, rows.size() - 1);
+        long first = rows.get(base).medianRss();
+        long last = rows.get(rows.size() - 1).medianRss();
+        double growth = rows.size() > 1 ? (last - first) / (double) first : 0;
+        return String.format(Locale.ROOT, "%-21s %11s %26s %13s %+25.1f%%", name, MemoryProbe.mb(peak),
+                MemoryProbe.mb(first), MemoryProbe.mb(last), 100 * growth);
     }
 
     private String soak(Case c, MemoryProbe probe, java.util.function.Consumer<Row> measured) {
@@ -282,6 +423,24 @@ public final class MemorySoak implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
+    }
+
+    /** Reads back a {@value #CSV} that {@link #writeCsv} wrote. */
+    static List<Row> readCsv(Path file) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        List<String> lines = Files.readAllLines(file);
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] v = line.split(",", -1);
+            if (v.length != 9) {
+                throw new IOException(file + ": a row of " + v.length + " cells, not 9: " + line);
+            }
+            rows.add(new Row(v[0], Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3]), Long.parseLong(v[4]),
+                    Long.parseLong(v[5]), Long.parseLong(v[6]), Long.parseLong(v[7]), Double.parseDouble(v[8])));
+        }
+        return rows;
     }
 
     /** {@value #PLOT}: resident size (MB) against micro-batches, one line per case (windows without /proc left out). */

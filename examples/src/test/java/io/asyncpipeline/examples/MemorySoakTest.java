@@ -99,4 +99,57 @@ class MemorySoakTest {
         assertTrue(json.get("resolved").get("javacppMaxBytes").asLong() > 0);
         ResultFilesTest.assertPng(dir.resolve(MemorySoak.PLOT));
     }
+
+    /**
+     * Two cases run in JVMs of their own: the first one's JVM halts as if killed (exit 137), which is reported while
+     * the second still runs in a fresh JVM; its rows land in its own directory and in the combined CSV, and the command
+     * exits with 1.
+     */
+    @Test
+    void eachCaseInAJvmOfItsOwnAndAKilledOneIsReported() throws IOException {
+        Assumptions.assumeTrue(new FashionMnist().isAvailable(), "Fashion-MNIST is not installed");
+        Path dir = tmp.resolve("two");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream savedErr = System.err;
+        String savedMode = System.getProperty(Progress.PROPERTY);
+        int code;
+        try {
+            System.setProperty(Progress.PROPERTY, "off");
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Cli.execute(new MemorySoak(), "--cases", "mlp,mlp-fit", "--halt-case", "mlp", "--micro-batches", "20",
+                    "--every", "10", "--out", dir.toString());
+        } finally {
+            System.setErr(savedErr);
+            if (savedMode == null) {
+                System.clearProperty(Progress.PROPERTY);
+            } else {
+                System.setProperty(Progress.PROPERTY, savedMode);
+            }
+        }
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, code, stderr);
+        assertTrue(stderr.contains("1 of 2 cases failed: case mlp: its JVM exited with code 137 (killed"), stderr);
+        assertTrue(stderr.contains("after 0 of 2 windows"), stderr);
+        // the second case ran in a JVM of its own: it wrote its own files into its directory
+        assertEquals(3, Files.readAllLines(dir.resolve("mlp-fit").resolve(MemorySoak.CSV)).size());
+        assertTrue(Files.exists(dir.resolve("mlp-fit").resolve(MemorySoak.JSON)));
+        List<MemorySoak.Row> combined = MemorySoak.readCsv(dir.resolve(MemorySoak.CSV));
+        assertEquals(List.of("mlp-fit", "mlp-fit"), combined.stream().map(MemorySoak.Row::caseName).toList());
+        assertEquals(List.of(10L, 20L), combined.stream().map(MemorySoak.Row::microBatches).toList());
+        assertTrue(combined.get(1).medianRss() > 100_000_000L, combined.toString());
+        ResultFilesTest.assertPng(dir.resolve(MemorySoak.PLOT));
+    }
+
+    @Test
+    void summaryLineFromRowsAndARowOfTheWrongWidthIsRejected() throws IOException {
+        List<MemorySoak.Row> rows = List.of(
+                new MemorySoak.Row("cnn", 1000, 600_000_000L, 500_000_000L, 0, 0, 0, 0, 1),
+                new MemorySoak.Row("cnn", 2000, 650_000_000L, 400_000_000L, 0, 0, 0, 0, 2),
+                new MemorySoak.Row("cnn", 3000, 550_000_000L, 440_000_000L, 0, 0, 0, 0, 3));
+        String line = MemorySoak.summaryLine("cnn", rows);
+        assertTrue(line.matches("cnn +650 +400 +440 +\\+10\\.0%"), line);
+        Path bad = Files.writeString(tmp.resolve("bad.csv"), "case,micro_batches\ncnn,1000\n");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> MemorySoak.readCsv(bad));
+        assertTrue(e.getMessage().contains("a row of 2 cells, not 9"), e.getMessage());
+    }
 }
