@@ -280,6 +280,7 @@ public final class PaperComparison implements Callable<Integer> {
             new PaperReport(out).write(landedSettings());
             return Cli.OK;
         }
+        adoptLandedSettings();
         Settings s = settings();
         System.setProperty(io.asyncpipeline.runtime.PipelineRun.REPLAY_COSTS_PROPERTY, opCosts.name());
         Files.createDirectories(out);
@@ -317,6 +318,48 @@ public final class PaperComparison implements Callable<Integer> {
             return new ObjectMapper().readValue(Files.readString(f, StandardCharsets.UTF_8), Settings.class);
         } catch (org.nd4j.shade.jackson.core.JsonProcessingException e) {
             throw Cli.invalid(spec, f + " is not a sweep's settings file: " + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * Resuming a sweep: every sweep setting not given on the command line is taken from {@code --out}'s
+     * {@value #SETTINGS}, so that a resume needs only {@code --out} and what to run ({@code --stages}, {@code --seeds},
+     * {@code --variants}); a setting given that differs is still refused by {@link #checkSettings}.
+     */
+    private void adoptLandedSettings() throws IOException {
+        if (!Files.exists(out.resolve(SETTINGS))) {
+            return;
+        }
+        Settings l = landedSettings();
+        picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+        java.util.function.Predicate<String> free = o -> pr == null || !pr.hasMatchedOption(o);
+        List<String> taken = new ArrayList<>();
+        java.util.function.BiConsumer<String, Runnable> take = (o, set) -> {
+            if (free.test(o)) {
+                set.run();
+                taken.add(o);
+            }
+        };
+        take.accept("--micro-batches", () -> microBatches = l.microBatches());
+        take.accept("--tune-micro-batches", () -> tuneMicroBatches = l.tuneMicroBatches());
+        take.accept("--layers", () -> layers = l.layers());
+        take.accept("--dim", () -> dim = l.dim());
+        take.accept("--heads", () -> heads = l.heads());
+        take.accept("--context", () -> context = l.context());
+        take.accept("--batch", () -> batch = l.batch());
+        take.accept("--micro", () -> micro = l.micro());
+        take.accept("--eval-every", () -> evalEvery = l.evalEvery());
+        take.accept("--val-windows", () -> valWindows = l.valWindows());
+        take.accept("--clip", () -> clip = l.clip());
+        take.accept("--tune-seed", () -> tuneSeed = l.tuneSeed());
+        take.accept("--candidates", () -> candidates = l.candidates());
+        take.accept("--lr", () -> lr = l.lr());
+        take.accept("--nesterov-lr", () -> nesterovLr = l.nesterovLr());
+        take.accept("--no-discount-lr", () -> noDiscountLr = l.noDiscountLr());
+        take.accept("--momentum", () -> momentum = l.momentum());
+        take.accept("--discount", () -> discount = l.discount());
+        if (!taken.isEmpty()) {
+            System.out.println("resuming the sweep in " + out + ": " + taken.size() + " settings from " + SETTINGS);
         }
     }
 

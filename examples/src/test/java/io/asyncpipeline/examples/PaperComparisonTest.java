@@ -122,6 +122,14 @@ class PaperComparisonTest {
         PaperComparison pc3 = new PaperComparison();
         Cli.commandLine(pc3).parseArgs(tiny(dir, "--phase", "finals"));      // nothing tuned: writes the settings only
         pc3.call();
+        // a resume that gives only --out and what to run takes every other setting from the directory
+        PaperComparison resume = new PaperComparison();
+        Cli.commandLine(resume).parseArgs("--out", dir.toString(), "--phase", "finals", "--stages", "2", "--seeds", "11",
+                "--variants", "gpipe-adamw");
+        assertEquals(Cli.OK, resume.call());
+        assertEquals(8, resume.microBatches);
+        assertEquals(2, resume.candidates);
+        assertEquals(4, resume.tuneMicroBatches);
         PaperComparison pc4 = new PaperComparison();
         Cli.commandLine(pc4).parseArgs(tiny(dir, "--phase", "finals", "--clip", "5"));
         assertTrue(assertThrows(CommandLine.ParameterException.class, pc4::call).getMessage().contains("other settings"));
