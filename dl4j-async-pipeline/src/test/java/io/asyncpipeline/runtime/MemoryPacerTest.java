@@ -48,7 +48,7 @@ class MemoryPacerTest {
                 long deadline = start + 20_000_000_000L;
                 while (pacer.trimHistory().size() < 3 && System.nanoTime() < deadline) {
                     for (int i = 0; i < hold.length; i++) {
-                        hold[i] = Nd4j.ones(DataType.FLOAT, 4 << 20);     // 16 MB each, touched, garbage next round
+                        hold[i] = Nd4j.ones(DataType.FLOAT, 1 << 20);     // 4 MB each, touched, garbage next round
                     }
                     Thread.sleep(10);
                     java.util.List<MemoryPacer.Trim> sofar = pacer.trimHistory();

@@ -421,21 +421,29 @@ public final class PaperComparison implements Callable<Integer> {
                                 : String.format(Locale.ROOT, "validation loss %.4f", loss), seconds);
             }
         }
-        writeTuned(p, vs);
+        writeTuned(s, p);
     }
 
     /** {@code tuned-P<p>.json}: each variant's best completed candidate (variants not fully tuned are left out). */
-    private void writeTuned(int p, List<ComparisonVariant> vs) throws IOException {
+    /**
+     * {@code tuned-P<p>.json}: the best candidate of every variant whose search in {@code tune/P<p>} is complete
+     * (all {@code --candidates} tried), whichever command tuned it, in the variants' order.
+     */
+    private void writeTuned(Settings s, int p) throws IOException {
         ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = m.createObjectNode();
         ObjectNode variantsNode = root.putObject("variants");
-        for (ComparisonVariant v : vs) {
+        for (ComparisonVariant v : ComparisonVariant.ALL) {
             Path f = tuneFile(p, v);
             if (!Files.exists(f)) {
                 continue;
             }
+            List<Map<String, String>> candidatesTried = readCsv(f);
+            if (candidatesTried.size() < s.candidates()) {
+                continue;
+            }
             Map<String, String> best = null;
-            for (Map<String, String> r : readCsv(f)) {
+            for (Map<String, String> r : candidatesTried) {
                 if (!r.get("val_loss").isEmpty()
                         && (best == null || Double.parseDouble(r.get("val_loss")) < Double.parseDouble(best.get("val_loss")))) {
                     best = r;

@@ -103,6 +103,9 @@ class PaperComparisonTest {
         String again = run(tiny(dir));
         assertTrue(!again.contains("tune P=2") && !again.contains("final P=2"), "nothing retrained:\n" + again);
         assertEquals(before, Files.getLastModifiedTime(dir.resolve("final/P2/seed12/nesterov.csv")).toMillis());
+        // a command for one variant keeps every other tuned variant in tuned-P2.json
+        run("--out", dir.toString(), "--stages", "2", "--seeds", "11", "--variants", "gpipe-adamw");
+        assertEquals(tuned.keySet(), PaperComparison.readTuned(dir.resolve("tuned-P2.json")).keySet());
     }
 
     /** Settings checks: a tuning seed among the final seeds, a stage count not dividing the blocks, a resumed sweep with other settings. */
