@@ -15,6 +15,8 @@ class MemoryPacerTest {
     @Test
     void collectsWhenPhysicalMemoryGrowsPastTheBudget() {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            System.gc();                 // start from a trimmed heap: not from what earlier tests left resident
+            NativeTrim.trim();
             MemoryPacer.allowNow();
             try (MemoryPacer pacer = MemoryPacer.start(16L << 20)) {
                 INDArray[] hold = new INDArray[8];
@@ -41,6 +43,8 @@ class MemoryPacerTest {
     @Test
     void trimsWaitInProportionToTheirCost() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            System.gc();                 // start from a trimmed heap: not from what earlier tests left resident
+            NativeTrim.trim();
             MemoryPacer.allowNow();
             try (MemoryPacer pacer = MemoryPacer.start(16L << 20)) {
                 INDArray[] hold = new INDArray[8];
@@ -50,7 +54,10 @@ class MemoryPacerTest {
                     for (int i = 0; i < hold.length; i++) {
                         hold[i] = Nd4j.ones(DataType.FLOAT, 1 << 20);     // 4 MB each, touched, garbage next round
                     }
-                    Thread.sleep(10);
+                    // about 300 MB of garbage a second: in a JVM whose collections are slow (a large heap after other
+                    // tests, a loaded machine) a faster stream piled up many GB while the pacer waited, and each trim,
+                    // charged the refaults of all it returned, then waited minutes
+                    Thread.sleep(100);
                     java.util.List<MemoryPacer.Trim> sofar = pacer.trimHistory();
                     if (!sofar.isEmpty()) {                 // on a loaded machine a trim can cost a second: wait it out
                         MemoryPacer.Trim last = sofar.get(sofar.size() - 1);
