@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs an example end to end from a fresh checkout: installs the Fashion-MNIST Debian package if needed,
-# installs the library to ~/.m2, then runs an example main with `mvn exec:java`.
+# installs the library to ~/.m2, then runs an example main in a JVM of its own (`java -cp`, the examples' runtime
+# classpath from Maven).
 #
-#   ./examples/run.sh                                   # default main (exec.mainClass in examples/pom.xml)
+#   ./examples/run.sh                                   # default main: io.asyncpipeline.examples.PipelineExample
 #   ./examples/run.sh --train 10000 --epochs 3          # arguments for the default main
 #   ./examples/run.sh io.asyncpipeline.examples.UpdaterShowcase --epochs 1
 #   EXAMPLE_MAIN=io.asyncpipeline.examples.UpdaterShowcase ./examples/run.sh --epochs 1
@@ -11,6 +12,7 @@
 # OMP_NUM_THREADS defaults to 1: ND4J's OpenMP pool is slow on small or busy machines.
 # Exit codes are the main's (0 success, 2 usage error, 3 data missing; --help lists them); run.sh itself exits 3
 # when it cannot provide Fashion-MNIST. LOG_LEVEL=WARN (or DEBUG) sets the level of the log lines on stderr.
+# JAVA_OPTS adds JVM options (e.g. JAVA_OPTS=-Xmx2g).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,8 +51,13 @@ echo "run.sh: mvn -B -q -N install && mvn -B -q -DskipTests -f dl4j-async-pipeli
 mvn -B -q -N install
 mvn -B -q -DskipTests -f dl4j-async-pipeline/pom.xml install
 
-EXEC_ARGS=(-B -q -f examples/pom.xml compile exec:java)
-[[ -n "$MAIN" ]] && EXEC_ARGS+=("-Dexec.mainClass=$MAIN")
-[[ $# -gt 0 ]] && EXEC_ARGS+=("-Dexec.args=$*")
-echo "run.sh: OMP_NUM_THREADS=$OMP_NUM_THREADS mvn ${EXEC_ARGS[*]}"
-exec mvn "${EXEC_ARGS[@]}"
+# The main runs in a JVM of its own (not inside Maven's, as `mvn exec:java` would): its memory is its own, its
+# java.class.path is the examples' classpath (stage processes and MemorySoak's per-case JVMs start with it), and
+# arguments reach it exactly as given.
+CP_FILE="$ROOT/examples/target/run-classpath.txt"
+echo "run.sh: mvn -B -q -f examples/pom.xml compile dependency:build-classpath"
+mvn -B -q -f examples/pom.xml compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
+MAIN="${MAIN:-io.asyncpipeline.examples.PipelineExample}"
+echo "run.sh: OMP_NUM_THREADS=$OMP_NUM_THREADS java ${JAVA_OPTS:-} -cp examples/target/classes:<dependencies> $MAIN $*"
+# shellcheck disable=SC2086  # JAVA_OPTS holds several options
+exec java ${JAVA_OPTS:-} -cp "$ROOT/examples/target/classes:$(cat "$CP_FILE")" "$MAIN" "$@"

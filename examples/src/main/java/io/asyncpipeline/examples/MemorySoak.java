@@ -204,6 +204,12 @@ public final class MemorySoak implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a directory for case " + c, e);
         }
+        try {
+            Files.deleteIfExists(caseDir.resolve(CSV));        // an earlier soak's rows must not pass for this one's
+            Files.deleteIfExists(caseDir.resolve(JSON));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + caseDir, e);
+        }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()

@@ -332,7 +332,10 @@ public final class PaperComparison implements Callable<Integer> {
         }
         Settings l = landedSettings();
         picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
-        java.util.function.Predicate<String> free = o -> pr == null || !pr.hasMatchedOption(o);
+        if (pr == null) {
+            return;                      // not parsed from a command line: the fields are what the caller set
+        }
+        java.util.function.Predicate<String> free = o -> !pr.hasMatchedOption(o);
         List<String> taken = new ArrayList<>();
         java.util.function.BiConsumer<String, Runnable> take = (o, set) -> {
             if (free.test(o)) {
@@ -359,7 +362,7 @@ public final class PaperComparison implements Callable<Integer> {
         take.accept("--momentum", () -> momentum = l.momentum());
         take.accept("--discount", () -> discount = l.discount());
         if (!taken.isEmpty()) {
-            System.out.println("resuming the sweep in " + out + ": " + taken.size() + " settings from " + SETTINGS);
+            System.out.println("resuming the sweep in " + out + " with " + SETTINGS + "'s " + String.join(", ", taken));
         }
     }
 
@@ -464,7 +467,8 @@ public final class PaperComparison implements Callable<Integer> {
             n.put("candidate", Integer.parseInt(best.get("candidate")));
         }
         Path f = out.resolve(String.format(Locale.ROOT, TUNED, p));
-        Files.writeString(f, m.writeValueAsString(root), StandardCharsets.UTF_8);
+        byte[] json = m.writeValueAsBytes(root);
+        ResultFiles.replace(f, o -> o.write(json));      // atomic: another sweep process may be reading it
     }
 
     /** Reads the per-variant values of a tuned.json (see {@link #writeTuned}). */

@@ -118,23 +118,42 @@ final class PaperReport {
         return "level (within spread)";
     }
 
+    /** The time both runs have had: the earlier of the two finishes. */
+    private static double equalTime(Run r, Run b) {
+        return Math.min(r.lastDeviceSeconds(), b.lastDeviceSeconds());
+    }
+
     /**
-     * GPipe (AdamW)'s validation loss, seed by seed, at the simulated device time each run of {@code rs} finished: NaN
-     * for a seed GPipe has no run of (left out of the statistics).
+     * GPipe (AdamW)'s validation loss, seed by seed, at the simulated device time each run of {@code rs} finished (or
+     * at GPipe's own finish, if it finished first): NaN for a seed GPipe has no run of, or no measurement by then (left
+     * out of the statistics on both sides, with {@link #pairedLosses}).
      */
     static double[] baselineAtEqualTime(List<Run> rs, List<Run> base) {
         Map<Long, Run> bySeed = new LinkedHashMap<>();
         base.forEach(b -> bySeed.put(b.seed(), b));
         return rs.stream().mapToDouble(r -> {
             Run b = bySeed.get(r.seed());
-            return b == null ? Double.NaN : b.lossAt(b.deviceSeconds(), r.lastDeviceSeconds());
+            return b == null || Double.isNaN(r.lossAt(r.deviceSeconds(), equalTime(r, b))) ? Double.NaN
+                    : b.lossAt(b.deviceSeconds(), equalTime(r, b));
         }).toArray();
     }
 
-    /** The final losses of the runs of {@code rs} that GPipe (AdamW) has the same seed of (NaN for the others). */
+    /**
+     * The losses of the runs of {@code rs} at the same times as {@link #baselineAtEqualTime} (their final loss unless
+     * GPipe finished first); NaN wherever the GPipe side is NaN.
+     */
     static double[] pairedLosses(List<Run> rs, List<Run> base) {
-        List<Long> seeds = base.stream().map(Run::seed).toList();
-        return rs.stream().mapToDouble(r -> seeds.contains(r.seed()) ? r.last() : Double.NaN).toArray();
+        Map<Long, Run> bySeed = new LinkedHashMap<>();
+        base.forEach(b -> bySeed.put(b.seed(), b));
+        return rs.stream().mapToDouble(r -> {
+            Run b = bySeed.get(r.seed());
+            if (b == null) {
+                return Double.NaN;
+            }
+            double t = equalTime(r, b);
+            double mine = r.lossAt(r.deviceSeconds(), t);
+            return Double.isNaN(b.lossAt(b.deviceSeconds(), t)) ? Double.NaN : mine;
+        }).toArray();
     }
 
     /** Reads every final run on disk. */
@@ -157,7 +176,8 @@ final class PaperReport {
                 for (int i = 0; i < n; i++) {
                     mb[i] = Double.parseDouble(rows.get(i).get("micro_batches"));
                     dev[i] = Double.parseDouble(rows.get(i).get("device_seconds"));
-                    loss[i] = Double.parseDouble(rows.get(i).get("val_loss"));
+                    String v = rows.get(i).get("val_loss");
+                    loss[i] = v == null || v.isEmpty() ? Double.NaN : Double.parseDouble(v);   // empty: diverged
                 }
                 Map<String, String> r0 = rows.get(0);
                 runs.add(new Run(Integer.parseInt(r0.get("stages")), Long.parseLong(r0.get("seed")), r0.get("variant"),
@@ -190,9 +210,10 @@ final class PaperReport {
                 s.candidates(), s.tuneSeed(), s.tuneMicroBatches()));
         md.append("Equal data: the final losses, every run having seen every micro-batch. Equal device time: the"
                 + " variant's final loss against GPipe (AdamW)'s loss on the same seeds at the simulated time the variant"
-                + " finished (interpolated between GPipe's measurements; GPipe's final loss if it had finished first)."
-                + " A verdict claims a difference only when the gap between the means exceeds both standard"
-                + " deviations.\n\n");
+                + " finished (interpolated between GPipe's measurements; both at GPipe's finish if GPipe finished first)."
+                + " GPipe's point there is a checkpoint partway through its own schedule, its learning rate not yet"
+                + " annealed; a GPipe run planned for that time would anneal by then. A verdict claims a difference only"
+                + " when the gap between the means exceeds both standard deviations.\n\n");
         Csv summary = new Csv("stages", "variant", "seeds", "lr", "momentum", "discount", "psi", "val_loss_mean",
                 "val_loss_sd", "device_seconds_mean", "device_seconds_to_gpipe_loss_mean", "micro_batches_to_gpipe_loss_mean",
                 "verdict_vs_gpipe_adamw", "gpipe_loss_at_equal_time_mean", "gpipe_loss_at_equal_time_sd",
@@ -231,8 +252,8 @@ final class PaperReport {
                         atTime.format(4) + (atTime.n() > 0 && atTime.n() < rs.size()
                                 ? " (" + atTime.n() + " of " + rs.size() + " seeds)" : ""), timeVerdict));
                 summary.row(p, name, loss.n(), f.get("lr"), f.get("momentum"), f.get("discount"), f.get("psi"),
-                        loss.mean(), loss.sd(), dev.mean(), toTime.mean(), toData.mean(), verdict,
-                        isBase ? "" : atTime.mean(), isBase ? "" : atTime.sd(), timeVerdict);
+                        loss.mean(), loss.n() > 1 ? loss.sd() : "", dev.mean(), toTime.mean(), toData.mean(), verdict,
+                        isBase ? "" : atTime.mean(), isBase || atTime.n() < 2 ? "" : atTime.sd(), timeVerdict);
             }
             md.append('\n');
             plots(p, vs, s);

@@ -109,6 +109,10 @@ class MemorySoakTest {
     void eachCaseInAJvmOfItsOwnAndAKilledOneIsReported() throws IOException {
         Assumptions.assumeTrue(new FashionMnist().isAvailable(), "Fashion-MNIST is not installed");
         Path dir = tmp.resolve("two");
+        // rows an earlier soak left in the halted case's directory must not pass for this one's
+        Files.createDirectories(dir.resolve("mlp"));
+        Files.writeString(dir.resolve("mlp").resolve(MemorySoak.CSV), "case,micro_batches,peak_rss_bytes,median_rss_bytes,"
+                + "rss_bytes,heap_bytes,native_bytes,physical_bytes,seconds\nmlp,10,1,1,1,1,1,1,1.0\n");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream savedErr = System.err;
         String savedMode = System.getProperty(Progress.PROPERTY);

@@ -206,5 +206,15 @@ class PaperComparisonTest {
         assertTrue(Double.isNaN(paired[2]));
         assertTrue(PaperReport.verdict(PaperReport.Stat.of(paired), PaperReport.Stat.of(at)).startsWith("better by 0.2900"),
                 PaperReport.verdict(PaperReport.Stat.of(paired), PaperReport.Stat.of(at)));
+        // GPipe finished first (seed 11: GPipe at 200 s, the variant at 300 s): both at GPipe's finish; the variant
+        // finished before GPipe's first measurement (seed 12): no equal-time point, left out on both sides
+        List<PaperReport.Run> late = List.of(
+                new PaperReport.Run(8, 11, "slow", mb, new double[] {150, 300}, new double[] {2.5, 2.0}, Map.of()),
+                new PaperReport.Run(8, 12, "quick", mb, new double[] {10, 50}, new double[] {2.5, 2.4}, Map.of()));
+        double[] gp = PaperReport.baselineAtEqualTime(late, gpipe);
+        double[] mine = PaperReport.pairedLosses(late, gpipe);
+        assertEquals(2.0, gp[0], 1e-9, "GPipe's final loss at its own finish");
+        assertEquals(2.5 - 0.5 / 3, mine[0], 1e-9, "the variant at 200 s, not at its own finish");
+        assertTrue(Double.isNaN(gp[1]) && Double.isNaN(mine[1]), "no GPipe measurement by 50 s: both left out");
     }
 }
