@@ -296,6 +296,7 @@ public final class MemorySoak implements Callable<Integer> {
         int windows = microBatches / every;
         long[] rss = new long[windows];
         long peak = 0;
+        List<Row> caseRows = new ArrayList<>();
         probe.takeWindow();
         long t0 = System.nanoTime();
         for (int w = 0; w < windows; w++) {
@@ -305,8 +306,10 @@ public final class MemorySoak implements Callable<Integer> {
             peak = Math.max(peak, window[0]);
             rss[w] = window[1];
             double seconds = (System.nanoTime() - t0) / 1e9;
-            measured.accept(new Row(c.name(), (long) (w + 1) * every, window[0], window[1], r.rss(), r.heap(),
-                    r.nativeBytes(), r.physical(), seconds));
+            Row row = new Row(c.name(), (long) (w + 1) * every, window[0], window[1], r.rss(), r.heap(),
+                    r.nativeBytes(), r.physical(), seconds);
+            caseRows.add(row);
+            measured.accept(row);
             System.out.printf(Locale.ROOT, "%12d %9s %10s %8s %8s %10s %11s %8.0f%n", (w + 1) * every,
                     MemoryProbe.mb(window[0]), MemoryProbe.mb(window[1]), MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()),
                     MemoryProbe.mb(r.nativeBytes()), MemoryProbe.mb(r.physical()), seconds);
@@ -317,8 +320,7 @@ public final class MemorySoak implements Callable<Integer> {
         double growth = windows > 1 ? (rss[windows - 1] - rss[base]) / (double) rss[base] : 0;
         System.out.printf(Locale.ROOT, "median RSS per window %s  peak %s MB, growth after the first window %+.1f%%%n",
                 MemoryProbe.sparkline(rss), MemoryProbe.mb(peak), 100 * growth);
-        return String.format(Locale.ROOT, "%-21s %11s %26s %13s %+25.1f%%", c.name(), MemoryProbe.mb(peak),
-                MemoryProbe.mb(rss[base]), MemoryProbe.mb(rss[windows - 1]), 100 * growth);
+        return summaryLine(c.name(), caseRows);
     }
 
     /** The case {@code name}, reporting its micro-batches to {@code progress}. */

@@ -118,42 +118,26 @@ final class PaperReport {
         return "level (within spread)";
     }
 
-    /** The time both runs have had: the earlier of the two finishes. */
-    private static double equalTime(Run r, Run b) {
-        return Math.min(r.lastDeviceSeconds(), b.lastDeviceSeconds());
-    }
-
     /**
-     * GPipe (AdamW)'s validation loss, seed by seed, at the simulated device time each run of {@code rs} finished (or
-     * at GPipe's own finish, if it finished first): NaN for a seed GPipe has no run of, or no measurement by then (left
-     * out of the statistics on both sides, with {@link #pairedLosses}).
+     * Each run of {@code rs} and GPipe (AdamW) of the same seed at equal simulated device time, the earlier of the two
+     * finishes: {@code [0]} the run's losses, {@code [1]} GPipe's (interpolated between measurements). A seed GPipe has
+     * no run of, or either side has no measurement by then, is NaN on both sides (left out of the statistics).
      */
-    static double[] baselineAtEqualTime(List<Run> rs, List<Run> base) {
+    static double[][] atEqualTime(List<Run> rs, List<Run> base) {
         Map<Long, Run> bySeed = new LinkedHashMap<>();
         base.forEach(b -> bySeed.put(b.seed(), b));
-        return rs.stream().mapToDouble(r -> {
+        double[][] out = new double[2][rs.size()];
+        for (int i = 0; i < rs.size(); i++) {
+            Run r = rs.get(i);
             Run b = bySeed.get(r.seed());
-            return b == null || Double.isNaN(r.lossAt(r.deviceSeconds(), equalTime(r, b))) ? Double.NaN
-                    : b.lossAt(b.deviceSeconds(), equalTime(r, b));
-        }).toArray();
-    }
-
-    /**
-     * The losses of the runs of {@code rs} at the same times as {@link #baselineAtEqualTime} (their final loss unless
-     * GPipe finished first); NaN wherever the GPipe side is NaN.
-     */
-    static double[] pairedLosses(List<Run> rs, List<Run> base) {
-        Map<Long, Run> bySeed = new LinkedHashMap<>();
-        base.forEach(b -> bySeed.put(b.seed(), b));
-        return rs.stream().mapToDouble(r -> {
-            Run b = bySeed.get(r.seed());
-            if (b == null) {
-                return Double.NaN;
-            }
-            double t = equalTime(r, b);
-            double mine = r.lossAt(r.deviceSeconds(), t);
-            return Double.isNaN(b.lossAt(b.deviceSeconds(), t)) ? Double.NaN : mine;
-        }).toArray();
+            double t = b == null ? Double.NaN : Math.min(r.lastDeviceSeconds(), b.lastDeviceSeconds());
+            double mine = b == null ? Double.NaN : r.lossAt(r.deviceSeconds(), t);
+            double theirs = b == null ? Double.NaN : b.lossAt(b.deviceSeconds(), t);
+            boolean both = !Double.isNaN(mine) && !Double.isNaN(theirs);
+            out[0][i] = both ? mine : Double.NaN;
+            out[1][i] = both ? theirs : Double.NaN;
+        }
+        return out;
     }
 
     /** Reads every final run on disk. */
@@ -237,9 +221,9 @@ final class PaperReport {
                 Stat toData = Stat.of(rs.stream().mapToDouble(r -> r.reach(r.microBatches(), target)).toArray());
                 boolean isBase = name.equals(BASELINE);
                 String verdict = isBase || base.isEmpty() ? "–" : verdict(loss, baseStat);
-                Stat atTime = isBase ? Stat.of(new double[0]) : Stat.of(baselineAtEqualTime(rs, base));
-                String timeVerdict = isBase || atTime.n() == 0 ? "–"
-                        : verdict(Stat.of(pairedLosses(rs, base)), atTime);
+                double[][] pairs = atEqualTime(rs, base);
+                Stat atTime = isBase ? Stat.of(new double[0]) : Stat.of(pairs[1]);
+                String timeVerdict = isBase || atTime.n() == 0 ? "–" : verdict(Stat.of(pairs[0]), atTime);
                 Map<String, String> f = rs.get(0).first();
                 String dOrPsi = !f.get("discount").isEmpty() ? "δ " + fmt(f.get("discount"))
                         : name.equals("nesterov-no-discount") ? "δ 1" : !f.get("psi").isEmpty() ? "ψ " + fmt(f.get("psi")) : "";

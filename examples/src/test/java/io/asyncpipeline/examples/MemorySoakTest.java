@@ -54,25 +54,9 @@ class MemorySoakTest {
     void shortPlainFitSoakWithOut() throws IOException {
         Assumptions.assumeTrue(new FashionMnist().isAvailable(), "Fashion-MNIST is not installed");
         Path dir = tmp.resolve("soak");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedErr = System.err;
-        String savedMode = System.getProperty(Progress.PROPERTY);
-        int code;
-        try {
-            System.setProperty(Progress.PROPERTY, "lines");
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Cli.execute(new MemorySoak(), "--cases", "mlp-fit", "--micro-batches", "20", "--every", "10",
-                    "--out", dir.toString());
-        } finally {
-            System.setErr(savedErr);
-            if (savedMode == null) {
-                System.clearProperty(Progress.PROPERTY);
-            } else {
-                System.setProperty(Progress.PROPERTY, savedMode);
-            }
-        }
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, stderr);
+        Soak r = soak("lines", "--cases", "mlp-fit", "--micro-batches", "20", "--every", "10", "--out", dir.toString());
+        String stderr = r.stderr();
+        assertEquals(0, r.code(), stderr);
         // the DL4J listener of plain net.fit: one step per micro-batch of 64 images, with the training loss
         assertTrue(stderr.matches("(?s).*\\nmlp-fit: 20/20 micro-batches \\(100%\\), loss \\d+\\.\\d{4}, [0-9.]+ examples/s,"
                 + " elapsed \\d+:\\d\\d, ETA 0:00\\n.*"), stderr);
@@ -113,25 +97,10 @@ class MemorySoakTest {
         Files.createDirectories(dir.resolve("mlp"));
         Files.writeString(dir.resolve("mlp").resolve(MemorySoak.CSV), "case,micro_batches,peak_rss_bytes,median_rss_bytes,"
                 + "rss_bytes,heap_bytes,native_bytes,physical_bytes,seconds\nmlp,10,1,1,1,1,1,1,1.0\n");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedErr = System.err;
-        String savedMode = System.getProperty(Progress.PROPERTY);
-        int code;
-        try {
-            System.setProperty(Progress.PROPERTY, "off");
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Cli.execute(new MemorySoak(), "--cases", "mlp,mlp-fit", "--halt-case", "mlp", "--micro-batches", "20",
-                    "--every", "10", "--out", dir.toString());
-        } finally {
-            System.setErr(savedErr);
-            if (savedMode == null) {
-                System.clearProperty(Progress.PROPERTY);
-            } else {
-                System.setProperty(Progress.PROPERTY, savedMode);
-            }
-        }
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        assertEquals(1, code, stderr);
+        Soak r = soak("off", "--cases", "mlp,mlp-fit", "--halt-case", "mlp", "--micro-batches", "20", "--every", "10",
+                "--out", dir.toString());
+        String stderr = r.stderr();
+        assertEquals(1, r.code(), stderr);
         assertTrue(stderr.contains("1 of 2 cases failed: case mlp: its JVM exited with code 137 (killed"), stderr);
         assertTrue(stderr.contains("after 0 of 2 windows"), stderr);
         // the second case ran in a JVM of its own: it wrote its own files into its directory
@@ -155,5 +124,29 @@ class MemorySoakTest {
         Path bad = Files.writeString(tmp.resolve("bad.csv"), "case,micro_batches\ncnn,1000\n");
         IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> MemorySoak.readCsv(bad));
         assertTrue(e.getMessage().contains("a row of 2 cells, not 9"), e.getMessage());
+    }
+
+    /** A MemorySoak run's exit code and standard error. */
+    private record Soak(int code, String stderr) {
+    }
+
+    /** Runs MemorySoak with {@code args} and the progress mode {@code progress}, capturing its standard error. */
+    private static Soak soak(String progress, String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream savedErr = System.err;
+        String savedMode = System.getProperty(Progress.PROPERTY);
+        try {
+            System.setProperty(Progress.PROPERTY, progress);
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Cli.execute(new MemorySoak(), args);
+            return new Soak(code, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(savedErr);
+            if (savedMode == null) {
+                System.clearProperty(Progress.PROPERTY);
+            } else {
+                System.setProperty(Progress.PROPERTY, savedMode);
+            }
+        }
     }
 }

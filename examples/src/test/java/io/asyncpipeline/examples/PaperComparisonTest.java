@@ -197,11 +197,12 @@ class PaperComparisonTest {
                 new PaperReport.Run(8, 11, "stash", mb, new double[] {50, 150}, new double[] {2.5, 2.1}, Map.of()),
                 new PaperReport.Run(8, 12, "stash", mb, new double[] {60, 120}, new double[] {2.6, 2.3}, Map.of()),
                 new PaperReport.Run(8, 13, "stash", mb, new double[] {60, 120}, new double[] {2.6, 2.3}, Map.of()));
-        double[] at = PaperReport.baselineAtEqualTime(async, gpipe);
+        double[][] pairs = PaperReport.atEqualTime(async, gpipe);
+        double[] at = pairs[1];
         assertEquals(2.3, at[0], 1e-9, "seed 11 at 150 s: half-way between GPipe's 2.6 and 2.0");
         assertEquals(2.68, at[1], 1e-9, "seed 12 at 120 s");
         assertTrue(Double.isNaN(at[2]), "no GPipe run of seed 13");
-        double[] paired = PaperReport.pairedLosses(async, gpipe);
+        double[] paired = pairs[0];
         assertEquals(2.1, paired[0], 1e-12);
         assertTrue(Double.isNaN(paired[2]));
         assertTrue(PaperReport.verdict(PaperReport.Stat.of(paired), PaperReport.Stat.of(at)).startsWith("better by 0.2900"),
@@ -211,8 +212,9 @@ class PaperComparisonTest {
         List<PaperReport.Run> late = List.of(
                 new PaperReport.Run(8, 11, "slow", mb, new double[] {150, 300}, new double[] {2.5, 2.0}, Map.of()),
                 new PaperReport.Run(8, 12, "quick", mb, new double[] {10, 50}, new double[] {2.5, 2.4}, Map.of()));
-        double[] gp = PaperReport.baselineAtEqualTime(late, gpipe);
-        double[] mine = PaperReport.pairedLosses(late, gpipe);
+        double[][] latePairs = PaperReport.atEqualTime(late, gpipe);
+        double[] gp = latePairs[1];
+        double[] mine = latePairs[0];
         assertEquals(2.0, gp[0], 1e-9, "GPipe's final loss at its own finish");
         assertEquals(2.5 - 0.5 / 3, mine[0], 1e-9, "the variant at 200 s, not at its own finish");
         assertTrue(Double.isNaN(gp[1]) && Double.isNaN(mine[1]), "no GPipe measurement by 50 s: both left out");
