@@ -84,6 +84,25 @@ public final class NativeMemoryGuard implements AutoCloseable {
         return pacer.collectionNanos();
     }
 
+    /**
+     * What the memory pacing of this JVM has done so far, across every guard and every pipeline {@code fit}.
+     *
+     * @param collections         collections it asked for
+     * @param steadyLevelCycles   of those, the ones asked for because the resident size held above what the last trim
+     *                            left, rather than because it grew past the budget
+     * @param trims               trims of the C heap
+     * @param trimmedBytes        resident bytes the trims returned to the operating system
+     * @param overheadNanos       time spent in those collections and trims
+     */
+    public record Activity(long collections, long steadyLevelCycles, long trims, long trimmedBytes, long overheadNanos) {
+    }
+
+    /** What the memory pacing of this JVM (every guard and every pipeline fit) has done so far. */
+    public static Activity activity() {
+        long[] t = MemoryPacer.totals();
+        return new Activity(t[0], t[1], t[2], t[3], t[4]);
+    }
+
     /** Stops the guard's thread; the last open guard gives SameDiff's cache switch back. */
     @Override
     public void close() {

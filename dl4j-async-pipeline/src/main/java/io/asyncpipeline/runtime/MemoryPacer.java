@@ -33,6 +33,14 @@ import org.bytedeco.javacpp.Pointer;
  * the garbage freed since the last trim, so counting it made the pacer wait longer the faster garbage piled up
  * (plain {@code sd.fit} of the transformer at batch 64: trims of 230 ms, collections every 5.5 s, peak 4.8 GB;
  * not counted: trims of 30-80 ms, collections every 1.3 s, peak 2.4 GB, at the same speed).
+ *
+ * <p>Growth alone does not catch a level that rose once and then held: once glibc's arenas keep enough freed memory
+ * to serve every micro-batch, the resident size stops growing and no collection or trim is ever asked for again
+ * (plain {@code sd.fit} of the transformer at batch 64 stepped up by about 100 MB after 1,750 steps and sat there for
+ * the remaining 4,000). So a <em>steady-level</em> cycle runs too: when the resident size has stayed more than
+ * {@link #TRIM_SLACK_BYTES} above what the last trim of this JVM left for {@link #STEADY_NANOS} without a
+ * collection, the pacer collects and trims once, under the same cost rules. If the level is live memory the trim
+ * returns little and the floor moves up to it, so the cycle does not repeat until the level rises again.
  */
 public final class MemoryPacer implements AutoCloseable {
 
@@ -48,6 +56,15 @@ public final class MemoryPacer implements AutoCloseable {
      * touches it. Measured on the 2-core machine: 256 MiB of fresh direct memory touched in 150-270 ms (1.0-1.8 GB/s).
      */
     static final double REFAULT_NANOS_PER_BYTE = 0.7;
+    /** How long the resident size must sit above the last trim's floor, with no collection, for a steady-level cycle. */
+    static final long STEADY_NANOS = 30_000_000_000L;
+    /**
+     * The lowest resident size seen since the last trim of this JVM, starting from what that trim left (0: no trim
+     * yet): a trim runs only {@link #TRIM_SLACK_BYTES} above it, and the steady-level cycle aims at it.
+     */
+    private static final java.util.concurrent.atomic.AtomicLong TRIMMED_TO = new java.util.concurrent.atomic.AtomicLong();
+    /** What every pacer of this JVM has done: collections, steady-level cycles, trims, bytes trims returned, nanos. */
+    private static final java.util.concurrent.atomic.AtomicLongArray TOTALS = new java.util.concurrent.atomic.AtomicLongArray(5);
     /**
      * When the next trim may start (System.nanoTime), shared by every pacer of the JVM: after a trim of cost c (its
      * time plus the refaults of what it returned) the next waits {@value #WAIT_FACTOR}·c, as collections do.
@@ -56,6 +73,7 @@ public final class MemoryPacer implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
     private final long budget;
+    private final long steadyNanos;
     private final Thread thread;
     private volatile boolean stop;
     private volatile int collections;
@@ -68,8 +86,9 @@ public final class MemoryPacer implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicLong NEXT_ALLOWED =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
-    private MemoryPacer(long budget) {
+    private MemoryPacer(long budget, long steadyNanos) {
         this.budget = budget;
+        this.steadyNanos = steadyNanos;
         this.thread = new Thread(this::loop, "async-pipeline-memory-pacer");
         thread.setDaemon(true);
     }
@@ -78,11 +97,17 @@ public final class MemoryPacer implements AutoCloseable {
     static void allowNow() {
         NEXT_ALLOWED.set(System.nanoTime());
         NEXT_TRIM.set(System.nanoTime());
+        TRIMMED_TO.set(0);
     }
 
     /** Starts a pacer with the given budget in bytes; 0 or less returns one that does nothing. */
     public static MemoryPacer start(long budget) {
-        MemoryPacer p = new MemoryPacer(budget);
+        return start(budget, STEADY_NANOS);
+    }
+
+    /** As {@link #start(long)}, with the steady-level cycle after {@code steadyNanos} (tests use a short one). */
+    static MemoryPacer start(long budget, long steadyNanos) {
+        MemoryPacer p = new MemoryPacer(budget, steadyNanos);
         if (budget > 0) {
             p.thread.start();
         }
@@ -94,7 +119,7 @@ public final class MemoryPacer implements AutoCloseable {
         long trimAt = 0;            // when to trim after the last collection; 0: no trim pending
         long lastCollection = 0;
         long lastStart = 0;
-        long trimmedTo = 0;         // the resident size the last trim left (0: none yet)
+        long quietSince = System.nanoTime();   // the last collection of this pacer, or its start
         while (!stop) {
             try {
                 Thread.sleep(POLL_MILLIS);
@@ -105,29 +130,40 @@ public final class MemoryPacer implements AutoCloseable {
             if (stop) {
                 return;
             }
-            if (trimAt != 0 && System.nanoTime() - trimAt >= 0) {
+            // the floor is the lowest level seen since the last trim: memory returned some other way lowers it
+            TRIMMED_TO.accumulateAndGet(now, (floor, level) -> floor > 0 ? Math.min(floor, level) : 0);
+            long t = System.nanoTime();
+            if (trimAt != 0 && t - trimAt >= 0) {
                 trimAt = 0;
                 long t0 = System.nanoTime();
                 long before = Pointer.physicalBytes();
-                if (t0 - NEXT_TRIM.get() >= 0 && before - trimmedTo > TRIM_SLACK_BYTES && NativeTrim.trim()) {
+                if (t0 - NEXT_TRIM.get() >= 0 && before - TRIMMED_TO.get() > TRIM_SLACK_BYTES && NativeTrim.trim()) {
                     trims++;
                     long end = System.nanoTime();
-                    trimmedTo = Pointer.physicalBytes();
-                    long released = Math.max(0, before - trimmedTo);
+                    long left = Pointer.physicalBytes();
+                    TRIMMED_TO.set(left);
+                    long released = Math.max(0, before - left);
                     // its cost: its own time, and faulting the pages it returned back in (paid by the stages later)
                     long cost = (end - t0) + (long) (released * REFAULT_NANOS_PER_BYTE);
                     NEXT_TRIM.set(end + WAIT_FACTOR * cost);
+                    TOTALS.incrementAndGet(2);
+                    TOTALS.addAndGet(3, released);
                     recordTrim(new Trim(t0, end, released, cost));
                 }
                 long took = System.nanoTime() - t0;
                 collectionNanos += took;
+                TOTALS.addAndGet(4, took);
                 long end = System.nanoTime();
                 // the wait scales with the collection only: a trim's cost grows with the garbage freed since the
                 // last one, so counting it would wait longer the more garbage there is, and let yet more pile up
                 NEXT_ALLOWED.set(end + WAIT_FACTOR * lastCollection);
                 record(new Cycle(lastStart, lastCollection, took, end));
                 baseline = Math.min(baseline, Pointer.physicalBytes());
-            } else if (trimAt == 0 && now - baseline > budget && System.nanoTime() - NEXT_ALLOWED.get() >= 0) {
+            } else if (trimAt == 0 && t - NEXT_ALLOWED.get() >= 0
+                    && (now - baseline > budget || steadyLevel(now, baseline, t - quietSince))) {
+                if (now - baseline <= budget) {
+                    TOTALS.incrementAndGet(1);
+                }
                 long t0 = System.nanoTime();
                 System.gc();
                 lastStart = t0;
@@ -135,12 +171,40 @@ public final class MemoryPacer implements AutoCloseable {
                 NEXT_ALLOWED.set(System.nanoTime() + WAIT_FACTOR * lastCollection);
                 collectionNanos += lastCollection;
                 collections++;
+                TOTALS.incrementAndGet(0);
+                TOTALS.addAndGet(4, lastCollection);
                 baseline = Math.min(now, Pointer.physicalBytes());
-                trimAt = System.nanoTime() + TRIM_DELAY_NANOS;
+                quietSince = System.nanoTime();
+                trimAt = quietSince + TRIM_DELAY_NANOS;
             } else if (now < baseline) {
                 baseline = now;
             }
         }
+    }
+
+    /**
+     * Whether a level that has held should be collected and trimmed: no collection for {@link #steadyNanos}, a trim
+     * may run now, and the resident size is more than {@link #TRIM_SLACK_BYTES} above what the last trim left (above
+     * this pacer's lowest reading when no trim has run yet).
+     */
+    private boolean steadyLevel(long now, long baseline, long quietNanos) {
+        if (quietNanos < steadyNanos || System.nanoTime() - NEXT_TRIM.get() < 0 || !NativeTrim.available()) {
+            return false;
+        }
+        long floor = TRIMMED_TO.get();
+        return now - (floor > 0 ? floor : baseline) > TRIM_SLACK_BYTES;
+    }
+
+    /**
+     * What every pacer of this JVM (pipeline fits and {@code NativeMemoryGuard}s) has done so far: {@code [collections,
+     * of which steady-level, trims, bytes the trims returned, nanoseconds in collections and trims]}.
+     */
+    public static long[] totals() {
+        long[] out = new long[TOTALS.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = TOTALS.get(i);
+        }
+        return out;
     }
 
     /**

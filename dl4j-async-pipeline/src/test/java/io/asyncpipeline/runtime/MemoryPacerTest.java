@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -83,6 +84,51 @@ class MemoryPacerTest {
                                     + prev.costNanos() + " ns");
                 }
             }
+        });
+    }
+
+    /**
+     * Freed C-heap memory that the arenas keep (a free block below one still in use) holds the resident size up with
+     * no growth, so the budget never triggers; the steady-level cycle trims it back.
+     */
+    @Test
+    void aLevelThatHeldIsTrimmedBack() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            System.gc();
+            NativeTrim.trim();
+            MemoryPacer.allowNow();
+            int block = 32 << 10;                                   // below glibc's mmap threshold: from an arena
+            try (MemoryPacer pacer = MemoryPacer.start(1L << 30, 3_000_000_000L)) {
+                long before = Pointer.physicalBytes();
+                Pointer[] blocks = new Pointer[4096];               // 128 MiB
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = Pointer.malloc(block);
+                    Pointer.memset(blocks[i], 1, block);
+                }
+                Pointer pin = Pointer.malloc(block);                // in use above them: free() cannot shrink the heap
+                for (Pointer b : blocks) {
+                    Pointer.free(b);
+                }
+                long held = Pointer.physicalBytes();
+                if (!NativeTrim.available()) {
+                    Thread.sleep(4000);
+                    assertEquals(0, pacer.trims());
+                    Pointer.free(pin);
+                    return;
+                }
+                assertTrue(held - before > (96L << 20), "freed blocks stay resident: " + (held - before) + " bytes");
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (pacer.trims() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertTrue(pacer.trims() >= 1, "a level that held was trimmed");
+                assertEquals(1, pacer.collections(), "one steady-level collection, then its trim");
+                long after = Pointer.physicalBytes();
+                assertTrue(held - after > (64L << 20), "the trim returned the freed blocks: " + held + " -> " + after);
+                Pointer.free(pin);
+            }
+            long[] totals = MemoryPacer.totals();
+            assertTrue(totals[1] >= 1 && totals[2] >= 1, "counted as a steady-level cycle and a trim");
         });
     }
 

@@ -13,13 +13,41 @@ import org.bytedeco.javacpp.Pointer;
  */
 final class MemoryProbe implements AutoCloseable {
 
-    /** One reading, in bytes. */
-    record Reading(long rss, long heap, long nativeBytes, long physical) {
+    /**
+     * One reading, in bytes: resident size, Java heap in use, JavaCPP's native bytes, JavaCPP's physical bytes; and
+     * where the resident size sits: heap committed, non-heap committed (code cache, metaspace), and the resident
+     * size split into anonymous memory (heaps, arenas) and file pages (the mapped native libraries), -1 where
+     * unknown.
+     */
+    record Reading(long rss, long heap, long nativeBytes, long physical, long heapCommitted, long nonHeapCommitted,
+                   long rssAnon, long rssFile) {
 
         static Reading now() {
             Runtime r = Runtime.getRuntime();
-            return new Reading(residentBytes(), r.totalMemory() - r.freeMemory(), Pointer.totalBytes(), Pointer.physicalBytes());
+            java.lang.management.MemoryMXBean mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+            long[] status = status("VmRSS:", "RssAnon:", "RssFile:");
+            return new Reading(status[0], r.totalMemory() - r.freeMemory(), Pointer.totalBytes(), Pointer.physicalBytes(),
+                    mx.getHeapMemoryUsage().getCommitted(), mx.getNonHeapMemoryUsage().getCommitted(), status[1],
+                    status[2]);
         }
+    }
+
+    /** The given fields of /proc/self/status in bytes (-1 each where /proc or the field is missing). */
+    static long[] status(String... fields) {
+        long[] out = new long[fields.length];
+        java.util.Arrays.fill(out, -1);
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                for (int i = 0; i < fields.length; i++) {
+                    if (line.startsWith(fields[i])) {
+                        out[i] = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            java.util.Arrays.fill(out, -1);
+        }
+        return out;
     }
 
     private final AtomicLong peak = new AtomicLong();
@@ -65,16 +93,7 @@ final class MemoryProbe implements AutoCloseable {
 
     /** Resident set size of this process in bytes, or -1 where /proc is not available. */
     static long residentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return status("VmRSS:")[0];
     }
 
     static String mb(long bytes) {

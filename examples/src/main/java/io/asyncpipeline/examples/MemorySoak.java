@@ -111,8 +111,36 @@ public final class MemorySoak implements Callable<Integer> {
 
     /** One report window, in bytes (-1 where /proc is not available) and seconds since the case started. */
     record Row(String caseName, long microBatches, long peakRss, long medianRss, long rss, long heap, long nativeBytes,
-               long physical, double seconds) {
+               long physical, double seconds, Detail detail) {
+
+        Row(String caseName, long microBatches, long peakRss, long medianRss, long rss, long heap, long nativeBytes,
+            long physical, double seconds) {
+            this(caseName, microBatches, peakRss, medianRss, rss, heap, nativeBytes, physical, seconds, Detail.NONE);
+        }
     }
+
+    /**
+     * Where a window's resident size sits, at its end (bytes, -1 where unknown): Java heap committed, non-heap committed,
+     * the resident size's anonymous and file-backed parts; and what the JVM's memory pacing has done so far
+     * ({@link NativeMemoryGuard#activity()}): collections, steady-level cycles, trims, bytes trimmed.
+     */
+    record Detail(long heapCommitted, long nonHeapCommitted, long rssAnon, long rssFile, long collections,
+                  long steadyLevelCycles, long trims, long trimmedBytes) {
+        static final Detail NONE = new Detail(-1, -1, -1, -1, -1, -1, -1, -1);
+
+        static Detail of(MemoryProbe.Reading r, NativeMemoryGuard.Activity a) {
+            return new Detail(r.heapCommitted(), r.nonHeapCommitted(), r.rssAnon(), r.rssFile(), a.collections(),
+                    a.steadyLevelCycles(), a.trims(), a.trimmedBytes());
+        }
+
+        long[] values() {
+            return new long[]{heapCommitted, nonHeapCommitted, rssAnon, rssFile, collections, steadyLevelCycles, trims,
+                    trimmedBytes};
+        }
+    }
+
+    static final List<String> DETAIL_COLUMNS = List.of("heap_committed_bytes", "nonheap_committed_bytes",
+            "rss_anon_bytes", "rss_file_bytes", "collections", "steady_level_cycles", "trims", "trimmed_bytes");
 
     public static void main(String[] args) {
         System.exit(Cli.execute(new MemorySoak(), args));
@@ -306,13 +334,18 @@ public final class MemorySoak implements Callable<Integer> {
             peak = Math.max(peak, window[0]);
             rss[w] = window[1];
             double seconds = (System.nanoTime() - t0) / 1e9;
+            NativeMemoryGuard.Activity a = NativeMemoryGuard.activity();
             Row row = new Row(c.name(), (long) (w + 1) * every, window[0], window[1], r.rss(), r.heap(),
-                    r.nativeBytes(), r.physical(), seconds);
+                    r.nativeBytes(), r.physical(), seconds, Detail.of(r, a));
             caseRows.add(row);
             measured.accept(row);
-            System.out.printf(Locale.ROOT, "%12d %9s %10s %8s %8s %10s %11s %8.0f%n", (w + 1) * every,
-                    MemoryProbe.mb(window[0]), MemoryProbe.mb(window[1]), MemoryProbe.mb(r.rss()), MemoryProbe.mb(r.heap()),
-                    MemoryProbe.mb(r.nativeBytes()), MemoryProbe.mb(r.physical()), seconds);
+            System.out.printf(Locale.ROOT, "%12d %9s %10s %8s %8s %10s %11s %8.0f   heap committed %s, non-heap %s,"
+                            + " RSS anon %s + file %s; pacing so far: %d collections (%d steady-level), %d trims (%s MB)%n",
+                    (w + 1) * every, MemoryProbe.mb(window[0]), MemoryProbe.mb(window[1]), MemoryProbe.mb(r.rss()),
+                    MemoryProbe.mb(r.heap()), MemoryProbe.mb(r.nativeBytes()), MemoryProbe.mb(r.physical()), seconds,
+                    MemoryProbe.mb(r.heapCommitted()), MemoryProbe.mb(r.nonHeapCommitted()), MemoryProbe.mb(r.rssAnon()),
+                    MemoryProbe.mb(r.rssFile()), a.collections(), a.steadyLevelCycles(), a.trims(),
+                    MemoryProbe.mb(a.trimmedBytes()));
         }
         // growth after warm-up: the median resident size of the last window against that of the window that follows
         // the first one (window 1 holds the warm-up itself)
@@ -420,11 +453,17 @@ public final class MemorySoak implements Callable<Integer> {
 
     /** {@value #CSV}: one row per report window of every case so far. */
     static void writeCsv(Path file, List<Row> rows) {
-        Csv csv = new Csv("case", "micro_batches", "peak_rss_bytes", "median_rss_bytes", "rss_bytes", "heap_bytes",
-                "native_bytes", "physical_bytes", "seconds");
+        List<String> header = new ArrayList<>(List.of("case", "micro_batches", "peak_rss_bytes", "median_rss_bytes",
+                "rss_bytes", "heap_bytes", "native_bytes", "physical_bytes", "seconds"));
+        header.addAll(DETAIL_COLUMNS);
+        Csv csv = new Csv(header.toArray(String[]::new));
         for (Row r : rows) {
-            csv.row(r.caseName(), r.microBatches(), r.peakRss(), r.medianRss(), r.rss(), r.heap(), r.nativeBytes(),
-                    r.physical(), r.seconds());
+            List<Object> cells = new ArrayList<>(List.of(r.caseName(), r.microBatches(), r.peakRss(), r.medianRss(),
+                    r.rss(), r.heap(), r.nativeBytes(), r.physical(), r.seconds()));
+            for (long v : r.detail().values()) {
+                cells.add(v);
+            }
+            csv.row(cells.toArray());
         }
         try {
             csv.write(file);
@@ -442,11 +481,20 @@ public final class MemorySoak implements Callable<Integer> {
                 continue;
             }
             String[] v = line.split(",", -1);
-            if (v.length != 9) {
-                throw new IOException(file + ": a row of " + v.length + " cells, not 9: " + line);
+            int full = 9 + DETAIL_COLUMNS.size();
+            if (v.length != 9 && v.length != full) {       // 9: written before the detail columns
+                throw new IOException(file + ": a row of " + v.length + " cells, not " + full + ": " + line);
+            }
+            Detail d = Detail.NONE;
+            if (v.length == full) {
+                long[] x = new long[DETAIL_COLUMNS.size()];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = Long.parseLong(v[9 + i]);
+                }
+                d = new Detail(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
             }
             rows.add(new Row(v[0], Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3]), Long.parseLong(v[4]),
-                    Long.parseLong(v[5]), Long.parseLong(v[6]), Long.parseLong(v[7]), Double.parseDouble(v[8])));
+                    Long.parseLong(v[5]), Long.parseLong(v[6]), Long.parseLong(v[7]), Double.parseDouble(v[8]), d));
         }
         return rows;
     }

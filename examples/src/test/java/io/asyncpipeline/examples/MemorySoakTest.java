@@ -32,21 +32,32 @@ class MemorySoakTest {
                         705_000_000L, 25.0),
                 new MemorySoak.Row("transformer-fit", 1000, 1_500_000_000L, 1_350_000_000L, 1_400_000_000L, 200_000_000L,
                         -1, 1_300_000_000L, 40.25),
-                new MemorySoak.Row("no-proc", 1000, -1, -1, -1, 1, 2, 3, 1.0));
+                new MemorySoak.Row("no-proc", 1000, -1, -1, -1, 1, 2, 3, 1.0),
+                new MemorySoak.Row("detail", 500, 5, 4, 3, 2, 1, 0, 2.5,
+                        new MemorySoak.Detail(260_000_000L, 90_000_000L, 500_000_000L, 150_000_000L, 12, 3, 9, 42)));
         Path csv = tmp.resolve(MemorySoak.CSV);
         MemorySoak.writeCsv(csv, rows);
+        String none = ",-1,-1,-1,-1,-1,-1,-1,-1";
         assertEquals(List.of(
-                "case,micro_batches,peak_rss_bytes,median_rss_bytes,rss_bytes,heap_bytes,native_bytes,physical_bytes,seconds",
-                "mlp,1000,900000000,820000000,850000000,120000000,300000000,700000000,12.5",
-                "mlp,2000,910000000,830000000,860000000,125000000,300000000,705000000,25.0",
-                "transformer-fit,1000,1500000000,1350000000,1400000000,200000000,-1,1300000000,40.25",
-                "no-proc,1000,-1,-1,-1,1,2,3,1.0"), Files.readAllLines(csv));
+                "case,micro_batches,peak_rss_bytes,median_rss_bytes,rss_bytes,heap_bytes,native_bytes,physical_bytes,seconds,"
+                        + "heap_committed_bytes,nonheap_committed_bytes,rss_anon_bytes,rss_file_bytes,collections,"
+                        + "steady_level_cycles,trims,trimmed_bytes",
+                "mlp,1000,900000000,820000000,850000000,120000000,300000000,700000000,12.5" + none,
+                "mlp,2000,910000000,830000000,860000000,125000000,300000000,705000000,25.0" + none,
+                "transformer-fit,1000,1500000000,1350000000,1400000000,200000000,-1,1300000000,40.25" + none,
+                "no-proc,1000,-1,-1,-1,1,2,3,1.0" + none,
+                "detail,500,5,4,3,2,1,0,2.5,260000000,90000000,500000000,150000000,12,3,9,42"), Files.readAllLines(csv));
+        assertEquals(rows, MemorySoak.readCsv(csv), "read back as written");
+        Path old = tmp.resolve("old.csv");              // written before the detail columns: read with none
+        Files.write(old, List.of("case,micro_batches,peak_rss_bytes,median_rss_bytes,rss_bytes,heap_bytes,native_bytes,"
+                + "physical_bytes,seconds", "mlp,1000,900000000,820000000,850000000,120000000,300000000,700000000,12.5"));
+        assertEquals(List.of(rows.get(0)), MemorySoak.readCsv(old));
         Path png = tmp.resolve(MemorySoak.PLOT);
         MemorySoak.writePlot(png, rows);
         ResultFilesTest.assertPng(png);
-        Path none = tmp.resolve("none.png");
-        MemorySoak.writePlot(none, rows.subList(3, 4));
-        assertTrue(Files.notExists(none), "no RSS readings, no plot");
+        Path noPlot = tmp.resolve("none.png");
+        MemorySoak.writePlot(noPlot, rows.subList(3, 4));
+        assertTrue(Files.notExists(noPlot), "no RSS readings, no plot");
     }
 
     /** The brief soak of the issue: plain net.fit of the MLP, 20 micro-batches reported every 10 (needs Fashion-MNIST). */
@@ -64,11 +75,15 @@ class MemorySoakTest {
         assertEquals(3, lines.size(), lines.toString());
         for (int i = 1; i <= 2; i++) {
             String[] f = lines.get(i).split(",");
-            assertEquals(9, f.length, lines.get(i));
+            assertEquals(17, f.length, lines.get(i));
             assertEquals("mlp-fit", f[0]);
             assertEquals(10L * i, Long.parseLong(f[1]));
             assertTrue(Long.parseLong(f[3]) > 100_000_000L, "a JVM with ND4J holds more than 100 MB: " + lines.get(i));
             assertTrue(Long.parseLong(f[2]) >= Long.parseLong(f[3]), "the peak is at least the median: " + lines.get(i));
+            assertTrue(Long.parseLong(f[9]) >= Long.parseLong(f[5]), "heap committed holds heap used: " + lines.get(i));
+            assertTrue(Long.parseLong(f[11]) > 0 && Long.parseLong(f[12]) > 0
+                    && Math.abs(Long.parseLong(f[11]) + Long.parseLong(f[12]) - Long.parseLong(f[4])) < 64_000_000L,
+                    "RSS is about anonymous + file pages: " + lines.get(i));
             assertTrue(Long.parseLong(f[2]) >= Long.parseLong(f[4]) * 9 / 10, "peak near or above RSS: " + lines.get(i));
             assertTrue(Long.parseLong(f[5]) > 0 && Double.parseDouble(f[8]) > 0, lines.get(i));
         }
@@ -123,7 +138,7 @@ class MemorySoakTest {
         assertTrue(line.matches("cnn +650 +400 +440 +\\+10\\.0%"), line);
         Path bad = Files.writeString(tmp.resolve("bad.csv"), "case,micro_batches\ncnn,1000\n");
         IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> MemorySoak.readCsv(bad));
-        assertTrue(e.getMessage().contains("a row of 2 cells, not 9"), e.getMessage());
+        assertTrue(e.getMessage().contains("a row of 2 cells, not 17"), e.getMessage());
     }
 
     /** A MemorySoak run's exit code and standard error. */
