@@ -140,6 +140,25 @@ final class PaperReport {
         return out;
     }
 
+    /**
+     * How long GPipe (AdamW) of the same seed took to reach each run's final loss: {@code [0]} GPipe's simulated
+     * seconds to that loss (interpolated between its measurements), {@code [1]} those seconds over the run's own, the
+     * device-time speed-up of the run. NaN where GPipe has no run of the seed or never reached the loss.
+     */
+    static double[][] gpipeTimeToLoss(List<Run> rs, List<Run> base) {
+        Map<Long, Run> bySeed = new LinkedHashMap<>();
+        base.forEach(b -> bySeed.put(b.seed(), b));
+        double[][] out = new double[2][rs.size()];
+        for (int i = 0; i < rs.size(); i++) {
+            Run r = rs.get(i);
+            Run b = bySeed.get(r.seed());
+            double t = b == null || Double.isNaN(r.last()) ? Double.NaN : b.reach(b.deviceSeconds(), r.last());
+            out[0][i] = t;
+            out[1][i] = t / r.lastDeviceSeconds();
+        }
+        return out;
+    }
+
     /** Reads every final run on disk. */
     List<Run> runs() throws IOException {
         List<Run> runs = new ArrayList<>();
@@ -196,12 +215,15 @@ final class PaperReport {
                 + " variant's final loss against GPipe (AdamW)'s loss on the same seeds at the simulated time the variant"
                 + " finished (interpolated between GPipe's measurements; both at GPipe's finish if GPipe finished first)."
                 + " GPipe's point there is a checkpoint partway through its own schedule, its learning rate not yet"
-                + " annealed; a GPipe run planned for that time would anneal by then. A verdict claims a difference only"
+                + " annealed; a GPipe run planned for that time would anneal by then. GPipe's s to this loss: when GPipe"
+                + " (AdamW) of the same seed first reached the variant's final loss, and in brackets that time over the"
+                + " variant's own (the device-time speed-up), mean ± sd over seeds. A verdict claims a difference only"
                 + " when the gap between the means exceeds both standard deviations.\n\n");
         Csv summary = new Csv("stages", "variant", "seeds", "lr", "momentum", "discount", "psi", "val_loss_mean",
                 "val_loss_sd", "device_seconds_mean", "device_seconds_to_gpipe_loss_mean", "micro_batches_to_gpipe_loss_mean",
                 "verdict_vs_gpipe_adamw", "gpipe_loss_at_equal_time_mean", "gpipe_loss_at_equal_time_sd",
-                "verdict_vs_gpipe_adamw_at_equal_time");
+                "verdict_vs_gpipe_adamw_at_equal_time", "gpipe_device_seconds_to_this_loss_mean",
+                "device_time_speedup_mean", "device_time_speedup_sd");
         for (Map.Entry<Integer, Map<String, List<Run>>> e : by.entrySet()) {
             int p = e.getKey();
             Map<String, List<Run>> vs = e.getValue();
@@ -211,8 +233,9 @@ final class PaperReport {
             md.append(String.format(Locale.ROOT, "### P = %d stages%n%n", p));
             md.append("| variant | lr | γ | δ / ψ | seeds | val. loss | vs GPipe (AdamW), equal data"
                     + " | simulated s on P devices | s to GPipe's loss | micro-batches to GPipe's loss"
-                    + " | GPipe (AdamW) at this device time | vs GPipe, equal device time |\n"
-                    + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                    + " | GPipe (AdamW) at this device time | vs GPipe, equal device time"
+                    + " | GPipe (AdamW)'s s to this loss (speed-up) |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (String name : order(vs.keySet())) {
                 List<Run> rs = vs.get(name);
                 Stat loss = Stat.of(rs.stream().mapToDouble(Run::last).toArray());
@@ -224,20 +247,28 @@ final class PaperReport {
                 double[][] pairs = atEqualTime(rs, base);
                 Stat atTime = isBase ? Stat.of(new double[0]) : Stat.of(pairs[1]);
                 String timeVerdict = isBase || atTime.n() == 0 ? "–" : verdict(Stat.of(pairs[0]), atTime);
+                double[][] toLoss = gpipeTimeToLoss(rs, base);
+                Stat gpipeTime = isBase ? Stat.of(new double[0]) : Stat.of(toLoss[0]);
+                Stat speedUp = isBase ? Stat.of(new double[0]) : Stat.of(toLoss[1]);
+                String toLossCell = isBase || base.isEmpty() ? "–" : gpipeTime.n() == 0 ? "not reached"
+                        : gpipeTime.format(0) + " (" + speedUp.format(2) + "×" + (gpipeTime.n() < rs.size()
+                        ? ", " + gpipeTime.n() + " of " + rs.size() + " seeds" : "") + ")";
                 Map<String, String> f = rs.get(0).first();
                 String dOrPsi = !f.get("discount").isEmpty() ? "δ " + fmt(f.get("discount"))
                         : name.equals("nesterov-no-discount") ? "δ 1" : !f.get("psi").isEmpty() ? "ψ " + fmt(f.get("psi")) : "";
-                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |%n",
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                         name, fmt(f.get("lr")), f.get("momentum").isEmpty() ? "" : fmt(f.get("momentum")), dOrPsi,
                         loss.n(), loss.format(4), verdict, dev.format(0),
                         toTime.n() == 0 ? "not reached" : toTime.format(0) + (toTime.n() < rs.size()
                                 ? " (" + toTime.n() + " of " + rs.size() + " seeds)" : ""),
                         toData.n() == 0 ? "not reached" : toData.format(0),
                         atTime.format(4) + (atTime.n() > 0 && atTime.n() < rs.size()
-                                ? " (" + atTime.n() + " of " + rs.size() + " seeds)" : ""), timeVerdict));
+                                ? " (" + atTime.n() + " of " + rs.size() + " seeds)" : ""), timeVerdict, toLossCell));
                 summary.row(p, name, loss.n(), f.get("lr"), f.get("momentum"), f.get("discount"), f.get("psi"),
                         loss.mean(), loss.n() > 1 ? loss.sd() : "", dev.mean(), toTime.mean(), toData.mean(), verdict,
-                        isBase ? "" : atTime.mean(), isBase || atTime.n() < 2 ? "" : atTime.sd(), timeVerdict);
+                        isBase ? "" : atTime.mean(), isBase || atTime.n() < 2 ? "" : atTime.sd(), timeVerdict,
+                        isBase ? "" : gpipeTime.mean(), isBase ? "" : speedUp.mean(),
+                        isBase || speedUp.n() < 2 ? "" : speedUp.sd());
             }
             md.append('\n');
             plots(p, vs, s);

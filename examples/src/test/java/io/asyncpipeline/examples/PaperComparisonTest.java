@@ -219,4 +219,28 @@ class PaperComparisonTest {
         assertEquals(2.5 - 0.5 / 3, mine[0], 1e-9, "the variant at 200 s, not at its own finish");
         assertTrue(Double.isNaN(gp[1]) && Double.isNaN(mine[1]), "no GPipe measurement by 50 s: both left out");
     }
+
+    /** The time GPipe of the same seed takes to reach a run's final loss, and that over the run's own time. */
+    @Test
+    void gpipesTimeToEachRunsLossAndTheSpeedUp() {
+        double[] mb = {500, 1000};
+        List<PaperReport.Run> gpipe = List.of(
+                new PaperReport.Run(8, 11, "gpipe-adamw", mb, new double[] {100, 200}, new double[] {2.6, 2.0}, Map.of()),
+                new PaperReport.Run(8, 12, "gpipe-adamw", mb, new double[] {100, 200}, new double[] {2.8, 2.2}, Map.of()));
+        List<PaperReport.Run> async = List.of(
+                new PaperReport.Run(8, 11, "stash", mb, new double[] {50, 100}, new double[] {2.5, 2.3}, Map.of()),
+                new PaperReport.Run(8, 12, "stash", mb, new double[] {50, 100}, new double[] {2.5, 2.1}, Map.of()),
+                new PaperReport.Run(8, 13, "stash", mb, new double[] {50, 100}, new double[] {2.5, 2.3}, Map.of()),
+                new PaperReport.Run(8, 11, "diverged", mb, new double[] {50, 100}, new double[] {2.5, Double.NaN},
+                        Map.of()));
+        double[][] t = PaperReport.gpipeTimeToLoss(async, gpipe);
+        assertEquals(150, t[0][0], 1e-9, "seed 11: GPipe reaches 2.3 half-way from 2.6 at 100 s to 2.0 at 200 s");
+        assertEquals(1.5, t[1][0], 1e-12, "150 s against the run's 100 s");
+        assertTrue(Double.isNaN(t[0][1]) && Double.isNaN(t[1][1]), "seed 12: GPipe never reached 2.1");
+        assertTrue(Double.isNaN(t[0][2]), "no GPipe run of seed 13");
+        assertTrue(Double.isNaN(t[0][3]), "a diverged run has no loss to reach");
+        assertEquals(100, PaperReport.gpipeTimeToLoss(List.of(new PaperReport.Run(8, 11, "early", mb,
+                new double[] {50, 100}, new double[] {2.9, 2.7}, Map.of())), gpipe)[0][0], 1e-9,
+                "a loss GPipe beat at its first measurement: that measurement's time");
+    }
 }
