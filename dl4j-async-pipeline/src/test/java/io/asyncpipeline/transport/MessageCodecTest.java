@@ -121,6 +121,97 @@ class MessageCodecTest {
         assertMessage("data bytes for shape [4, 3]", () -> MessageCodec.decode(dim));
     }
 
+    @Test
+    void oneHotLabelsAndMasksTravelAsBitsAndComeBackBitForBit() {
+        // one-hot labels [b, vocab, T] as the transformer makes them, a 0/1 mask, 0/1 ints and longs
+        int b = 8, vocab = 60, t = 32;
+        INDArray oneHot = Nd4j.zeros(DataType.FLOAT, b, vocab, t);
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                oneHot.putScalar(new long[] {i, r.nextInt(vocab), j}, 1f);
+            }
+        }
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, b, t);
+        mask.putScalar(new long[] {3, 7}, 0.0);
+        INDArray ints = Nd4j.createFromArray(new int[101]).reshape(101);
+        ints.putScalar(100, 1);
+        INDArray longs = Nd4j.ones(DataType.LONG, 9, 9);
+        INDArray act = Nd4j.rand(DataType.FLOAT, b, 16, t);
+        Message m = new Message(4, 0, b, new INDArray[] {act}, new INDArray[] {oneHot, ints},
+                new INDArray[] {mask}, new INDArray[] {longs});
+
+        byte[] bytes = MessageCodec.encode(m);
+        Message back = MessageCodec.decode(bytes);
+
+        assertBits(oneHot, back.labels()[0]);
+        assertBits(ints, back.labels()[1]);
+        assertBits(mask, back.featureMasks()[0]);
+        assertBits(longs, back.labelMasks()[0]);
+        assertBits(act, back.tensors()[0]);
+        long rawLabelBytes = oneHot.length() * 4 + ints.length() * 4 + mask.length() * 8 + longs.length() * 8;
+        long actBytes = act.length() * 4;
+        assertTrue(bytes.length < actBytes + rawLabelBytes / 20,
+                bytes.length + " bytes: the 0/1 arrays should shrink more than 20 times from " + rawLabelBytes);
+    }
+
+    @Test
+    void almostBinaryArraysTravelRawAndKeepTheirBits() {
+        INDArray half = Nd4j.zeros(DataType.FLOAT, 100);
+        half.putScalar(50, 0.5f);
+        INDArray negativeZero = Nd4j.ones(DataType.DOUBLE, 100);
+        negativeZero.putScalar(3, -0.0);
+        INDArray small = Nd4j.ones(DataType.FLOAT, 10);       // shorter than MIN_PACKED_LENGTH
+        INDArray bytes8 = Nd4j.ones(DataType.BYTE, 100);      // a type that is not packed
+        assertTrue(!MessageCodec.isBinary(half) && !MessageCodec.isBinary(negativeZero)
+                && !MessageCodec.isBinary(small) && !MessageCodec.isBinary(bytes8));
+        assertTrue(MessageCodec.isBinary(Nd4j.ones(DataType.FLOAT, 100)));
+        Message back = roundTrip(new Message(0, 0, 1, null, new INDArray[] {half, negativeZero, small, bytes8},
+                null, null));
+        assertBits(half, back.labels()[0]);
+        assertBits(negativeZero, back.labels()[1]);
+        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(back.labels()[1].getDouble(3)),
+                "-0.0 keeps its sign bit");
+        assertBits(small, back.labels()[2]);
+        assertBits(bytes8, back.labels()[3]);
+    }
+
+    @Test
+    void malformedPackedArraysAreRejectedNamingTheField() {
+        INDArray ones = Nd4j.ones(DataType.FLOAT, 70);   // 70 elements: 9 packed bytes, 2 unused bits
+        byte[] good = MessageCodec.encode(new Message(1, 0, 1, new INDArray[] {ones}, null, null, null));
+        assertEquals(Message.Kind.DATA, MessageCodec.decode(good).kind());
+        // tensors: count at 18, presence at 22 (2 = bits), type 23, rank 24, dim 25-32, packed length 33-40, bits 41-49
+        assertEquals(2, good[22]);
+
+        byte[] padding = good.clone();
+        padding[49] |= (byte) 0x80;
+        assertMessage("bits set past the last of 70 elements", () -> MessageCodec.decode(padding));
+
+        byte[] length = good.clone();
+        ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).putLong(33, 8);
+        assertMessage("8 packed bytes for shape [70]", () -> MessageCodec.decode(length));
+
+        byte[] type = good.clone();
+        type[23] = (byte) DataType.BYTE.ordinal();
+        assertMessage("packed bits for data type BYTE", () -> MessageCodec.decode(type));
+
+        byte[] flag = good.clone();
+        flag[22] = 3;
+        assertMessage("presence flag 3", () -> MessageCodec.decode(flag));
+    }
+
+    private static void assertBits(INDArray expected, INDArray actual) {
+        assertEquals(expected.dataType(), actual.dataType());
+        assertArrayEquals(expected.shape(), actual.shape());
+        ByteBuffer e = expected.dup('c').data().asNio().duplicate();
+        ByteBuffer a = actual.data().asNio().duplicate();
+        int n = (int) (expected.length() * expected.dataType().width());
+        e.position(0).limit(n);
+        a.position(0).limit(n);
+        assertEquals(e, a, "the same bytes");
+    }
+
     private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable decode) {
         MalformedMessageException e = assertThrows(MalformedMessageException.class, decode);
         assertTrue(e.getMessage().startsWith("malformed pipeline message: "), e.getMessage());

@@ -66,8 +66,9 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "sequences per micro-batch. Default: ${DEFAULT-VALUE}")
     int batch;
 
-    @Option(names = "--warmup", defaultValue = "64", description = "micro-batches of the untimed first fit of every"
-            + " run (the stage JVMs start cold). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--warmup", defaultValue = "32", description = "micro-batches of each of the two untimed fits"
+            + " before the timed one (the stage JVMs start cold); fewer than the timed fit's, as the second one's bytes"
+            + " separate the state's bytes from the micro-batches'. Default: ${DEFAULT-VALUE}")
     int warmup;
 
     @Option(names = "--out", paramLabel = "DIR", description = "write shaped-links.csv, shaped-links.json and"
@@ -79,13 +80,51 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     }
 
     /** One timed fit over shaped links. */
+    /**
+     * One timed fit over shaped links. {@code seconds} is the pipeline's own clock (first micro-batch in to the
+     * last update), {@code fitSeconds} the whole {@code fit} call, which also ships the stage state to the hosts
+     * before the micro-batches and back after them. The byte counts are the kernel's counters read around the
+     * call, in the order host 0 sent, host 1 sent, sent to host 0, sent to host 1; {@code warmupBytes} the same
+     * around an untimed fit of {@code warmupMicroBatches} just before it (the second of two warm-up fits: the first
+     * ships less state, as the updater's state does not exist yet). The state costs the same bytes in both counted
+     * fits, so the difference of the two, over the difference of their micro-batch counts, is what one micro-batch
+     * puts on each direction.
+     */
     record Run(double mbit, BoundaryCompression compression, double examplesPerSecond, double seconds,
-               long hostZeroSent, long hostOneSent, long toHostZero, long toHostOne) {
+               double fitSeconds, int microBatches, long[] bytes, int warmupMicroBatches, long[] warmupBytes) {
 
-        /** The busiest link direction's bytes over what the line could carry in the fit's time. */
+        long hostZeroSent() {
+            return bytes[0];
+        }
+
+        long hostOneSent() {
+            return bytes[1];
+        }
+
+        /** The bytes the micro-batches of the timed fit put on direction d (0-3, as {@code bytes}). */
+        double microBatchBytes(int d) {
+            return microBatches * (double) (bytes[d] - warmupBytes[d]) / (microBatches - warmupMicroBatches);
+        }
+
+        /**
+         * Link use while the pipeline runs: the busiest direction's micro-batch bytes over what the line carries
+         * in the pipeline's time. The state shipped before and after is left out of both.
+         */
         double linkUse() {
-            long busiest = Math.max(Math.max(hostZeroSent, hostOneSent), Math.max(toHostZero, toHostOne));
+            double busiest = 0;
+            for (int d = 0; d < 4; d++) {
+                busiest = Math.max(busiest, microBatchBytes(d));
+            }
             return busiest / (seconds * mbit * 1e6 / 8);
+        }
+
+        /** Link use over the whole fit call: the busiest direction's bytes, state included, over the call's time. */
+        double fitCallLinkUse() {
+            long busiest = 0;
+            for (long b : bytes) {
+                busiest = Math.max(busiest, b);
+            }
+            return busiest / (fitSeconds * mbit * 1e6 / 8);
         }
     }
 
@@ -96,6 +135,10 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
         }
         if (sequences < batch || batch < 1 || warmup < 1) {
             throw Cli.invalid(spec, "--sequences must be >= --batch >= 1 and --warmup >= 1");
+        }
+        if (warmup >= sequences / batch) {
+            throw Cli.invalid(spec, "--warmup must be fewer micro-batches than the timed fit's " + sequences / batch
+                    + " (--sequences / --batch), got " + warmup);
         }
         String reason = NetworkNamespaces.unavailableReason();
         if (reason != null) {
@@ -146,11 +189,16 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
 
     /**
      * Starts a stage host in each namespace, trains the pipeline of {@code pipeline} (its links shaped to {@code mbit})
-     * once on the first {@code warmup} micro-batches and once, timed, on all of them, and stops the hosts.
+     * twice on the first {@code warmup} micro-batches and once, timed, on all of them, and stops the hosts.
+     * {@code warmup} must be fewer than all of them (see {@link Run}).
      */
     static Run run(NetworkNamespaces hosts, java.util.function.Supplier<AsyncPipelineWrapper.Builder> pipeline,
                    List<DataSet> micro, int warmup, double mbit, BoundaryCompression bc, String token, Path tokenFile)
             throws Exception {
+        if (warmup < 1 || warmup >= micro.size()) {
+            throw new IllegalArgumentException("warm-up of " + warmup + " micro-batches: it must be 1.."
+                    + (micro.size() - 1) + ", fewer than the timed fit's " + micro.size());
+        }
         List<Process> started = new ArrayList<>();
         try {
             List<String> addresses = new ArrayList<>();
@@ -161,13 +209,25 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
             AsyncPipelineWrapper.Builder b = pipeline.get().boundaryCompression(bc)
                     .processes(StageProcesses.peers(String.join(",", addresses)).token(token));
             try (AsyncPipelineWrapper w = b.build()) {
-                w.fit(new ListDataSetIterator<>(micro.subList(0, Math.min(warmup, micro.size())), 1));
-                long[] before = counters(hosts);
+                w.fit(new ListDataSetIterator<>(micro.subList(0, warmup), 1));
+                // the first fit ships fewer bytes of state (the updater's state does not exist yet), so the reference
+                // for the split is a second fit of the same micro-batches
+                long[] c0 = counters(hosts);
+                w.fit(new ListDataSetIterator<>(micro.subList(0, warmup), 1));
+                long[] c1 = counters(hosts);
+                long start = System.nanoTime();
                 w.fit(new ListDataSetIterator<>(micro, 1));
-                long[] after = counters(hosts);
+                long fitNanos = System.nanoTime() - start;
+                long[] c2 = counters(hosts);
                 PipelineMetrics m = w.metrics();
-                return new Run(mbit, bc, m.throughput(), m.wallNanos() / 1e9, after[0] - before[0],
-                        after[1] - before[1], after[2] - before[2], after[3] - before[3]);
+                long[] warm = new long[4];
+                long[] timed = new long[4];
+                for (int d = 0; d < 4; d++) {
+                    warm[d] = c1[d] - c0[d];
+                    timed[d] = c2[d] - c1[d];
+                }
+                return new Run(mbit, bc, m.throughput(), m.wallNanos() / 1e9, fitNanos / 1e9, micro.size(), timed,
+                        warmup, warm);
             }
         } finally {
             for (Process p : started) {
@@ -219,24 +279,34 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     }
 
     private static void report(List<Run> runs, int microBatches) {
-        System.out.printf("%n| link rate | boundaries | examples/s | seconds | sent by host 0, MB | sent by host 1, MB |"
-                + " busiest link use |%n|---|---|---|---|---|---|---|%n");
+        System.out.printf("%n| link rate | boundaries | examples/s | pipeline s | fit call s | host 0 sent, MB (micro-batches)"
+                + " | host 1 sent, MB (micro-batches) | busiest link use, pipeline | busiest link use, fit call |"
+                + "%n|---|---|---|---|---|---|---|---|---|%n");
         for (Run r : runs) {
-            System.out.printf(Locale.ROOT, "| %.0f Mbit/s | %s | %.1f | %.1f | %.1f | %.1f | %.1f %% |%n", r.mbit(),
-                    r.compression(), r.examplesPerSecond(), r.seconds(), r.hostZeroSent() / 1e6,
-                    r.hostOneSent() / 1e6, 100 * r.linkUse());
+            System.out.printf(Locale.ROOT, "| %.0f Mbit/s | %s | %.1f | %.1f | %.1f | %.1f (%.1f) | %.1f (%.1f) | %.1f %% |"
+                            + " %.1f %% |%n", r.mbit(), r.compression(), r.examplesPerSecond(), r.seconds(),
+                    r.fitSeconds(), r.hostZeroSent() / 1e6, r.microBatchBytes(0) / 1e6, r.hostOneSent() / 1e6,
+                    r.microBatchBytes(1) / 1e6, 100 * r.linkUse(), 100 * r.fitCallLinkUse());
         }
-        System.out.printf("(%d micro-batches per timed fit; sent by host k: the bytes on host k's own link, its stage's"
-                + " messages, its state sent back after the fit and control frames; the busiest of the four link"
-                + " directions sets the use)%n", microBatches);
+        System.out.printf("(%d micro-batches per timed fit. examples/s and pipeline s: the pipeline's own clock, first"
+                + " micro-batch in to last update; fit call s: the whole fit call, which also ships the stage state to"
+                + " the hosts and back. Host k sent: the bytes on host k's link in the fit call (its stage's messages,"
+                + " its state sent back, control frames); in brackets the part its micro-batches put there (the timed"
+                + " fit's bytes less the warm-up fit's, scaled by their micro-batch counts; the rest is state). Link"
+                + " use: the busiest of the four link directions, over the pipeline's time with the micro-batches'"
+                + " bytes, and over the fit call's time with all its bytes.)%n", microBatches);
     }
 
     private void write(Path dir, List<Run> runs, int microBatches) throws IOException {
-        Csv csv = new Csv("mbit_per_s", "compression", "examples_per_s", "seconds", "host0_sent_bytes",
-                "host1_sent_bytes", "to_host0_bytes", "to_host1_bytes", "busiest_link_use");
+        Csv csv = new Csv("mbit_per_s", "compression", "examples_per_s", "seconds", "fit_seconds", "host0_sent_bytes",
+                "host1_sent_bytes", "to_host0_bytes", "to_host1_bytes", "warmup_micro_batches", "warmup_host0_sent_bytes",
+                "warmup_host1_sent_bytes", "warmup_to_host0_bytes", "warmup_to_host1_bytes", "busiest_link_use",
+                "busiest_link_use_fit_call");
         for (Run r : runs) {
-            csv.row(r.mbit(), r.compression(), r.examplesPerSecond(), r.seconds(), r.hostZeroSent(), r.hostOneSent(),
-                    r.toHostZero(), r.toHostOne(), r.linkUse());
+            long[] b = r.bytes();
+            long[] w = r.warmupBytes();
+            csv.row(r.mbit(), r.compression(), r.examplesPerSecond(), r.seconds(), r.fitSeconds(), b[0], b[1], b[2],
+                    b[3], r.warmupMicroBatches(), w[0], w[1], w[2], w[3], r.linkUse(), r.fitCallLinkUse());
         }
         csv.write(dir.resolve("shaped-links.csv"));
         Map<String, Object> resolved = new LinkedHashMap<>();

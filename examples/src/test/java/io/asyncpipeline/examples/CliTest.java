@@ -138,6 +138,14 @@ class CliTest {
     }
 
     @Test
+    void shapedLinkBenchmarkUsageErrorsComeBeforeTheRootCheck() {
+        assertUsageError(new ShapedLinkBenchmark(), "--warmup", new String[] {"--warmup", "64"}, "64");
+        assertUsageError(new ShapedLinkBenchmark(), "--warmup", new String[] {"--sequences", "80", "--warmup", "10"},
+                "fewer micro-batches than the timed fit's 10");
+        assertUsageError(new ShapedLinkBenchmark(), "--rates", new String[] {"--rates", "0"});
+    }
+
+    @Test
     void pipelineExampleUsageErrors() {
         assertUnknownOptionRejected(PipelineExample::new);
         assertUsageError(new PipelineExample(), "--schedule", new String[] {"--schedule", "async"},

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * filter ({@code tc tbf}) on both of its ends. Host k is {@code 10.232.k.2}, its link's root end {@code 10.232.k.1}; a
  * message from host 0 to host 1 crosses host 0's link and host 1's link, each at the chosen rate. Traffic stays on
  * the veth pairs made here. Needs root, {@code ip} and {@code tc} (iproute2). {@link #close()} removes every
- * namespace (and with it every veth pair) and restores IP forwarding as it was.
+ * namespace (and with it every veth pair) and restores IP forwarding as it was; so does a shutdown hook when the
+ * JVM is stopped before that (Ctrl-C, SIGTERM).
  */
 public final class NetworkNamespaces implements AutoCloseable {
 
@@ -24,6 +25,8 @@ public final class NetworkNamespaces implements AutoCloseable {
 
     private final int hosts;
     private final String forwardBefore;
+    /** Removes the namespaces if the JVM is stopped (Ctrl-C, SIGTERM) before {@link #close()} runs. */
+    private final Thread onExit = new Thread(this::close, "network-namespaces-cleanup");
     private boolean closed;
 
     private NetworkNamespaces(int hosts, String forwardBefore) {
@@ -58,6 +61,7 @@ public final class NetworkNamespaces implements AutoCloseable {
             runQuietly("ip", "link", "del", rootEnd(k));
         }
         NetworkNamespaces n = new NetworkNamespaces(hosts, Files.readString(FORWARD).strip());
+        Runtime.getRuntime().addShutdownHook(n.onExit);
         try {
             for (int k = 0; k < hosts; k++) {
                 String ns = namespace(k);
@@ -125,11 +129,18 @@ public final class NetworkNamespaces implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (Thread.currentThread() != onExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) anyway; closing twice is harmless
+            }
+        }
         for (int k = 0; k < hosts; k++) {
             runQuietly("ip", "netns", "del", namespace(k));
             runQuietly("ip", "link", "del", rootEnd(k));
