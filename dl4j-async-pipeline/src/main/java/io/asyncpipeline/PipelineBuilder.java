@@ -27,6 +27,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     Schedule schedule = Schedule.ASYNC_1F1B;
     boolean weightStashing = true;
     int microBatches = 4;
+    int extraInFlight;
     int[] devices;
     Long seed;
     boolean replay;
@@ -75,6 +76,21 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     /** Asynchronous schedule only: backward on the forward's weight version (true, default) or the current one. */
     public B weightStashing(boolean weightStashing) {
         this.weightStashing = weightStashing;
+        return self();
+    }
+
+    /**
+     * ASYNC_1F1B only: {@code e} extra micro-batches in flight per cut, for stages joined by slow links. With the
+     * default ({@code e = 0}) stage 0 of P keeps P micro-batches in flight, so a link waits while the stages compute
+     * whenever a round trip (activations across, the later stages' compute, gradients back) takes longer than a
+     * stage's step. Each extra micro-batch per cut fills that wait, at a price: stage k's weights become
+     * {@code τ_k = (1 + e)(P - 1 - k)} updates stale instead of {@code P - 1 - k}, and it holds {@code τ_k + 1}
+     * activations and weight stashes. The delay-corrected updaters and the §5 settings take the larger τ_k; the
+     * single-threaded replay runs the same plan, so threads, stage processes and the replay still agree bit for bit.
+     * Default: 0, range 0..64. A synchronous schedule with {@code e > 0} is refused at {@code build()}.
+     */
+    public B extraInFlight(int perCut) {
+        this.extraInFlight = perCut;
         return self();
     }
 
@@ -291,7 +307,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
             p = processes.count();
         }
         return new PipelineOptions(p, partition, cutAfter, schedule.name(),
-                schedule.generator(microBatches), weightStashing, microBatches, devices, seed, replay, recompute,
+                schedule.generator(microBatches, extraInFlight), weightStashing, microBatches, devices, seed, replay, recompute,
                 ndThreadsPerStage, offHeapGcBudget, profileSample, profileMultiSample, delayAwareMomentum,
                 pipeMareIterations, stageUpdaters, recordTimeline ? timelineSpanLimit : 0, gradientClipNorm,
                 boundaryCompression);

@@ -38,4 +38,15 @@ public enum Schedule {
     public PipelineSchedule generator(int microBatches) {
         return Schedules.named(name(), microBatches);
     }
+
+    /**
+     * The generator with {@code extraInFlightPerCut} extra micro-batches in flight per cut (ASYNC_1F1B only; see
+     * {@link io.asyncpipeline.schedule.Schedules#async1F1B(int)}).
+     *
+     * @throws IllegalArgumentException for a synchronous schedule with {@code extraInFlightPerCut != 0}, or a count
+     *                                  out of range
+     */
+    public PipelineSchedule generator(int microBatches, int extraInFlightPerCut) {
+        return Schedules.named(name(), microBatches, extraInFlightPerCut);
+    }
 }

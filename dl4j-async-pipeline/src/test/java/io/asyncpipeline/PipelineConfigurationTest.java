@@ -95,6 +95,16 @@ class PipelineConfigurationTest {
     }
 
     @Test
+    void extraInFlightOutOfRangeOrWithASynchronousSchedule() {
+        fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(mlp()).extraInFlight(-1).build(),
+                "extraInFlight must be 0..64", "-1");
+        fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(mlp()).extraInFlight(65).build(),
+                "extraInFlight", "65");
+        fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(mlp()).schedule(Schedule.GPIPE)
+                .extraInFlight(1).build(), "extraInFlight(1) needs the ASYNC_1F1B schedule", "GPIPE");
+    }
+
+    @Test
     void nullSchedule() {
         fails(IllegalArgumentException.class, () -> new AsyncPipelineWrapper.Builder(mlp()).schedule(null).build(),
                 "schedule", "ASYNC_1F1B");

@@ -2,6 +2,7 @@ package io.asyncpipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.asyncpipeline.testdata.Iris;
 import io.asyncpipeline.testdata.Nets;
@@ -72,6 +73,36 @@ class PipelineEquivalenceTest {
             }
             assertArrayEquals(a.params().toDoubleVector(), b.params().toDoubleVector(), 0.0, "stash=" + stash);
             assertEquals(30, a.getIterationCount());
+        }
+    }
+
+    @Test
+    void extraInFlightPerCutIsBitIdenticalToItsReplayAndDiffersFromTheDefault() {
+        double[] plain = null;
+        for (int extra : new int[] {0, 2}) {
+            MultiLayerNetwork a = Nets.irisMlp(nadam(), DataType.FLOAT, 3);
+            MultiLayerNetwork b = Nets.irisMlp(nadam(), DataType.FLOAT, 3);
+            DataSetIterator it = Iris.iterator(10, DataType.FLOAT);
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(a).partition(1, 1, 1).extraInFlight(extra)
+                    .build()) {
+                w.fit(it, 2);
+                // stage 0 of 3: τ_0 = (1 + e)(P - 1) updates between a forward and its backward
+                assertEquals((1 + extra) * 2, w.metrics().stage(0).maxDelay(), "e=" + extra);
+                assertEquals(1 + extra, w.metrics().stage(1).maxDelay(), "e=" + extra);
+            }
+            it.reset();
+            try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(b).partition(1, 1, 1).extraInFlight(extra)
+                    .singleThreadedReplay(true).build()) {
+                w.fit(it, 2);
+            }
+            assertArrayEquals(a.params().toDoubleVector(), b.params().toDoubleVector(), 0.0, "e=" + extra);
+            assertEquals(30, a.getIterationCount());
+            if (extra == 0) {
+                plain = a.params().toDoubleVector();
+            } else {
+                assertFalse(java.util.Arrays.equals(plain, a.params().toDoubleVector()),
+                        "more delay, other numbers: the option must reach the stages");
+            }
         }
     }
 }

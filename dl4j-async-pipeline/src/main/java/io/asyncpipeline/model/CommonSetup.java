@@ -3,7 +3,6 @@ package io.asyncpipeline.model;
 import io.asyncpipeline.runtime.RunSettings;
 import io.asyncpipeline.schedule.PlanStats;
 import io.asyncpipeline.schedule.PlanValidator;
-import io.asyncpipeline.schedule.Schedules;
 import io.asyncpipeline.schedule.StagePlan;
 import io.asyncpipeline.transport.DeviceCopy;
 import io.asyncpipeline.updater.StageUpdaters;
@@ -151,10 +150,13 @@ public final class CommonSetup {
      * momentum and PipeMare as set (method.md §5). Always a copy.
      */
     public static IUpdater stageUpdater(IUpdater u, PipelineOptions o, int k, int p) {
-        int tau = Schedules.delay(k, p);
+        int tau = o.schedule().delay(k, p);
         IUpdater out = o.stageUpdaters().getOrDefault(k, u).clone();
         if (o.delayAwareMomentum() != null) {
-            out = StageUpdaters.withMomentum(out, StageUpdaters.delayAwareMomentum(o.delayAwareMomentum(), tau, p));
+            // §5 divides by P, the largest delay plus one; with extra micro-batches in flight the largest delay grows,
+            // and dividing by it plus one keeps every γ_k below 0.99 (the same as P when there are none)
+            int span = o.schedule().delay(0, p) + 1;
+            out = StageUpdaters.withMomentum(out, StageUpdaters.delayAwareMomentum(o.delayAwareMomentum(), tau, span));
         }
         if (o.pipeMareIterations() != null) {
             out = StageUpdaters.withPipeMare(out, tau, o.pipeMareIterations());

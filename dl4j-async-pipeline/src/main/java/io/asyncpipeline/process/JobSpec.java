@@ -21,12 +21,13 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param cutAfter   SameDiff cut variables, or null
  * @param failOnNonFiniteScore the last stage's host stops the run on a NaN or infinite loss
  * @param compression how activations and gradients cross the stage boundaries
+ * @param extraInFlight extra micro-batches in flight per cut (ASYNC_1F1B)
  */
 record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleName, int microBatches,
                boolean weightStashing, int[] devices, long seed, boolean recompute, int ndThreadsPerStage,
                long offHeapGcBudget, Double delayAwareMomentum, Integer pipeMareIterations,
                Map<Integer, IUpdater> stageUpdaters, Double gradientClipNorm, boolean failOnNonFiniteScore,
-               BoundaryCompression compression) {
+               BoundaryCompression compression, int extraInFlight) {
 
     /** The job of a pipeline the coordinator built from {@code options}, which resolved to {@code settings}. */
     static JobSpec of(PipelineOptions options, RunSettings settings, int stages, int[] partition, String[] cutAfter,
@@ -35,13 +36,13 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
                 options.weightStashing(), settings.devices(), settings.seed(), options.recompute(),
                 settings.ndThreadsPerStage(), settings.offHeapGcBudget(), options.delayAwareMomentum(),
                 options.pipeMareIterations(), options.stageUpdaters(), options.gradientClipNorm(), failOnNonFiniteScore,
-                settings.compression());
+                settings.compression(), options.schedule().extraInFlightPerCut());
     }
 
     /** The options a host builds its copy of the pipeline with. */
     PipelineOptions options() {
         return new PipelineOptions(partition == null && cutAfter == null ? stages : null, partition, cutAfter,
-                scheduleName, Schedules.named(scheduleName, microBatches), weightStashing, microBatches, devices, seed, false,
+                scheduleName, Schedules.named(scheduleName, microBatches, extraInFlight), weightStashing, microBatches, devices, seed, false,
                 recompute, ndThreadsPerStage, offHeapGcBudget, null, null, delayAwareMomentum, pipeMareIterations,
                 stageUpdaters, 0, gradientClipNorm, compression);
     }
@@ -74,6 +75,7 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         writeDouble(out, gradientClipNorm);
         out.writeBoolean(failOnNonFiniteScore);
         out.writeUTF(compression.name());
+        out.writeInt(extraInFlight);
     }
 
     static JobSpec read(DataInput in) throws IOException {
@@ -107,8 +109,13 @@ record JobSpec(int stages, int[] partition, String[] cutAfter, String scheduleNa
         } catch (IllegalArgumentException e) {
             throw new IOException("unknown boundary compression '" + compression + "'", e);
         }
+        int extra = in.readInt();
+        if (extra < 0 || extra > Schedules.MAX_EXTRA_IN_FLIGHT) {
+            throw new IOException("extra micro-batches in flight per cut: " + extra + " (0.." + Schedules.MAX_EXTRA_IN_FLIGHT
+                    + ")");
+        }
         return new JobSpec(stages, partition, cutAfter, scheduleName, microBatches, stashing, devices, seed, recompute,
-                threads, budget, momentum, pipeMare, updaters, clip, failOnNaN, boundaries);
+                threads, budget, momentum, pipeMare, updaters, clip, failOnNaN, boundaries, extra);
     }
 
     private static void writeInts(DataOutput out, int[] a) throws IOException {

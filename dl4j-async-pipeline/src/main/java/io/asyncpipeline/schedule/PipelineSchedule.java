@@ -27,6 +27,21 @@ public interface PipelineSchedule {
     int microBatchesPerUpdate();
 
     /**
+     * Stage {@code k}'s delay in this schedule: for asynchronous 1F1B the updates between a micro-batch's forward and
+     * its backward, {@code τ_k = (1 + e)(P - 1 - k)} with {@code e} the extra micro-batches in flight per cut; for the
+     * synchronous schedules {@code P - 1 - k}, their warm-up depth (they make no update in between). The §5 settings
+     * (delay-aware momentum, PipeMare) take their τ_k from here.
+     */
+    default int delay(int stage, int stages) {
+        return Schedules.delay(stage, stages);
+    }
+
+    /** Extra micro-batches each cut keeps in flight beyond the schedule's own (asynchronous 1F1B only); 0 by default. */
+    default int extraInFlightPerCut() {
+        return 0;
+    }
+
+    /**
      * The actions of one stage for a data stream of unknown length.
      *
      * @param stage  stage index {@code 0..stages-1}
@@ -58,8 +73,9 @@ public interface PipelineSchedule {
     }
 
     /**
-     * A plan long enough to reach steady state on every stage: {@code 2(P+M)} updates' worth, i.e.
-     * {@code 2(P+M)·M} micro-batches with {@code M = microBatchesPerUpdate()}. Meant for build-time
+     * A plan long enough to reach steady state on every stage: {@code 2(τ_0+1+M)} updates' worth, i.e.
+     * {@code 2(τ_0+1+M)·M} micro-batches with {@code M = microBatchesPerUpdate()} and {@code τ_0 = delay(0, P)}
+     * ({@code 2(P+M)·M} for every schedule but asynchronous 1F1B with extra micro-batches in flight). Meant for build-time
      * checks: {@link PlanValidator#validate}, {@link PlanStats#inFlight} and {@link PlanStats#maxDelay}.
      *
      * @param stages number of stages {@code P >= 1}
@@ -69,7 +85,7 @@ public interface PipelineSchedule {
     default StagePlan analysisPlan(int stages) {
         Schedules.requirePositive("stages", stages, "use at least one pipeline stage");
         long m = microBatchesPerUpdate();
-        long microBatches = 2 * (stages + m) * m;
+        long microBatches = 2 * (delay(0, stages) + 1L + m) * m;
         if (microBatches > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("analysis plan of " + name() + " on " + stages + " stages needs "
                     + microBatches + " micro-batches, which overflows int; use fewer stages or micro-batches");

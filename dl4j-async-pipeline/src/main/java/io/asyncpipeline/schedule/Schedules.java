@@ -42,8 +42,28 @@ public final class Schedules {
      * @return the generator (one update per micro-batch)
      */
     public static PipelineSchedule async1F1B() {
-        return new Async1F1B();
+        return new Async1F1B(0);
     }
+
+    /**
+     * Asynchronous 1F1B with {@code e} extra micro-batches in flight per cut, to keep a slow link busy while the
+     * stages compute: stage k runs {@code τ_k = (1 + e)(P - 1 - k)} warm-up forwards, then {@code F(m+τ_k) B(m) U(m)}
+     * for every step {@code m}, so its weights are {@code τ_k} updates stale. {@code e = 0} is {@link #async1F1B()}.
+     *
+     * @param extraInFlightPerCut {@code e}, 0 to {@link #MAX_EXTRA_IN_FLIGHT}
+     * @return the generator (one update per micro-batch)
+     * @throws IllegalArgumentException for {@code e} out of range
+     */
+    public static PipelineSchedule async1F1B(int extraInFlightPerCut) {
+        if (extraInFlightPerCut < 0 || extraInFlightPerCut > MAX_EXTRA_IN_FLIGHT) {
+            throw new IllegalArgumentException("extraInFlight must be 0.." + MAX_EXTRA_IN_FLIGHT + " micro-batches per"
+                    + " cut, got " + extraInFlightPerCut);
+        }
+        return new Async1F1B(extraInFlightPerCut);
+    }
+
+    /** The most extra micro-batches in flight per cut {@link #async1F1B(int)} takes. */
+    public static final int MAX_EXTRA_IN_FLIGHT = 64;
 
     /**
      * Synchronous GPipe. Round {@code j} of every stage: {@code F(jM .. jM+M-1)}, then
@@ -80,8 +100,21 @@ public final class Schedules {
      * @throws IllegalArgumentException for another name, or a synchronous schedule with {@code M < 1}
      */
     public static PipelineSchedule named(String name, int microBatchesPerMiniBatch) {
+        return named(name, microBatchesPerMiniBatch, 0);
+    }
+
+    /**
+     * As {@link #named(String, int)}, with {@code e} extra micro-batches in flight per cut for ASYNC_1F1B.
+     *
+     * @throws IllegalArgumentException also for {@code e != 0} with a synchronous schedule, or {@code e} out of range
+     */
+    public static PipelineSchedule named(String name, int microBatchesPerMiniBatch, int extraInFlightPerCut) {
+        if (extraInFlightPerCut != 0 && !"ASYNC_1F1B".equals(name)) {
+            throw new IllegalArgumentException("extraInFlight(" + extraInFlightPerCut + ") needs the ASYNC_1F1B schedule,"
+                    + " not " + name + ": the synchronous schedules keep M micro-batches in flight already");
+        }
         return switch (name) {
-            case "ASYNC_1F1B" -> async1F1B();
+            case "ASYNC_1F1B" -> async1F1B(extraInFlightPerCut);
             case "GPIPE" -> gpipe(microBatchesPerMiniBatch);
             case "ONE_F_ONE_B" -> oneFOneB(microBatchesPerMiniBatch);
             default -> throw new IllegalArgumentException("unknown schedule " + name
@@ -137,15 +170,25 @@ public final class Schedules {
      * RoundStream concatenates the rounds lazily.
      */
 
-    private record Async1F1B() implements PipelineSchedule {
+    private record Async1F1B(int extra) implements PipelineSchedule {
         @Override
         public String name() {
-            return "async 1F1B";
+            return extra == 0 ? "async 1F1B" : "async 1F1B (+" + extra + " in flight per cut)";
         }
 
         @Override
         public int microBatchesPerUpdate() {
             return 1;
+        }
+
+        @Override
+        public int delay(int stage, int stages) {
+            return Math.multiplyExact(1 + extra, Schedules.delay(stage, stages));
+        }
+
+        @Override
+        public int extraInFlightPerCut() {
+            return extra;
         }
 
         @Override

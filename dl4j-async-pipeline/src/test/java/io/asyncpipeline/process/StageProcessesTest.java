@@ -132,6 +132,22 @@ class StageProcessesTest {
     }
 
     @Test
+    void extraInFlightOnThreeProcessesEqualsTheReplay() {
+        MultiLayerNetwork replayed = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(replayed).partition(1, 1, 1).extraInFlight(1)
+                .singleThreadedReplay(true).build()) {
+            w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+        }
+        MultiLayerNetwork remote = Nets.irisMlp(nadam(), DataType.DOUBLE, 5);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(remote).partition(1, 1, 1).extraInFlight(1)
+                .processes(local(3)).build()) {
+            w.fit(Iris.iterator(10, DataType.DOUBLE), 2);
+            assertEquals(4, w.metrics().stage(0).maxDelay(), "τ_0 = (1 + 1)(3 - 1) in the stage process");
+        }
+        assertSameState(replayed, remote, 0.0, "3 processes, one extra micro-batch in flight per cut");
+    }
+
+    @Test
     void gpipeOnTwoProcessesEqualsFit() {
         MultiLayerNetwork plain = Nets.irisMlp(nadam(), DataType.DOUBLE, 7);
         MultiLayerNetwork piped = Nets.irisMlp(nadam(), DataType.DOUBLE, 7);

@@ -83,6 +83,38 @@ class SchedulesTest {
     }
 
     @Test
+    void extraInFlightPerCutMultipliesTheDelayAndTheWindowAndStaysValid() {
+        for (int e : new int[] {1, 2, 5}) {
+            PipelineSchedule s = Schedules.async1F1B(e);
+            assertEquals(e, s.extraInFlightPerCut());
+            for (int p : new int[] {1, 2, 3, 5}) {
+                StagePlan analysis = s.analysisPlan(p);
+                PlanValidator.validate(analysis);
+                for (int k = 0; k < p; k++) {
+                    int tau = (1 + e) * (p - 1 - k);
+                    assertEquals(tau, s.delay(k, p));
+                    assertEquals(tau, PlanStats.maxDelay(analysis, k), "e=" + e + " P=" + p + " stage " + k);
+                    assertEquals(tau + 1, PlanStats.inFlight(analysis, k), "e=" + e + " P=" + p + " stage " + k);
+                }
+                for (int n : new int[] {1, 3, 20}) {
+                    StagePlan plan = s.plan(p, n);
+                    PlanValidator.validate(plan);
+                    for (int k = 0; k < p; k++) {
+                        checkVersions(plan.actions(k), s.delay(k, p), n);
+                    }
+                }
+            }
+        }
+        assertEquals(Schedules.async1F1B(4, 10).toCompactString(), Schedules.async1F1B(0).plan(4, 10).toCompactString());
+        assertEquals("async 1F1B (+2 in flight per cut)", Schedules.async1F1B(2).name());
+        assertEquals(2, Schedules.named("ASYNC_1F1B", 4, 2).extraInFlightPerCut());
+        assertMessage(() -> Schedules.async1F1B(-1), "extraInFlight must be 0..64 micro-batches per cut, got -1");
+        assertMessage(() -> Schedules.async1F1B(65), "got 65");
+        assertMessage(() -> Schedules.named("GPIPE", 4, 1), "extraInFlight(1) needs the ASYNC_1F1B schedule, not GPIPE");
+        assertEquals(3, Schedules.named("GPIPE", 4, 0).delay(0, 4), "synchronous: the warm-up depth, as before");
+    }
+
+    @Test
     void oneFOneBKeepsAtMostStagesMinusKInFlight() {
         int p = 6;
         int m = 9;

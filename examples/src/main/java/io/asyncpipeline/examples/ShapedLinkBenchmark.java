@@ -52,6 +52,10 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
     @Option(names = "--rates", split = ",", description = "link rates in Mbit/s, comma-separated. Default: 10,80,1000")
     List<Double> rates = List.of(10.0, 80.0, 1000.0);
 
+    @Option(names = "--extra-in-flight", defaultValue = "0", paramLabel = "E", description = "extra micro-batches in"
+            + " flight per cut (the builder's extraInFlight): more delay, fewer waits on the link. Default: ${DEFAULT-VALUE}")
+    int extraInFlight;
+
     @Option(names = "--compressions", split = ",", description = "boundary compressions to compare at"
             + " --compression-rate: NONE, FP16, BF16, INT8, comma-separated. Default: FP16,INT8")
     List<BoundaryCompression> compressions = List.of(BoundaryCompression.FP16, BoundaryCompression.INT8);
@@ -136,6 +140,10 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
         if (sequences < batch || batch < 1 || warmup < 1) {
             throw Cli.invalid(spec, "--sequences must be >= --batch >= 1 and --warmup >= 1");
         }
+        if (extraInFlight < 0 || extraInFlight > io.asyncpipeline.schedule.Schedules.MAX_EXTRA_IN_FLIGHT) {
+            throw Cli.invalid(spec, "--extra-in-flight must be 0.." + io.asyncpipeline.schedule.Schedules.MAX_EXTRA_IN_FLIGHT
+                    + ", got " + extraInFlight);
+        }
         if (warmup >= sequences / batch) {
             throw Cli.invalid(spec, "--warmup must be fewer micro-batches than the timed fit's " + sequences / batch
                     + " (--sequences / --batch), got " + warmup);
@@ -169,7 +177,8 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
             for (double[] p : plan) {
                 BoundaryCompression bc = BoundaryCompression.values()[(int) p[1]];
                 hosts.shape(p[0]);
-                Run r = run(hosts, () -> c.pipeline().get().schedule(Schedule.ASYNC_1F1B).weightStashing(true), micro,
+                Run r = run(hosts, () -> c.pipeline().get().schedule(Schedule.ASYNC_1F1B).weightStashing(true)
+                                .extraInFlight(extraInFlight), micro,
                         warmup, p[0], bc, token, tokenFile);
                 runs.add(r);
                 System.out.printf(Locale.ROOT, "%7.0f Mbit/s  %-5s  %8.1f examples/s  link use %5.1f %%%n", r.mbit(),
@@ -313,6 +322,7 @@ public final class ShapedLinkBenchmark implements Callable<Integer> {
         resolved.put("model", PipelineBenchmark.TRANSFORMER.toString());
         resolved.put("micro_batches", microBatches);
         resolved.put("stages", STAGES);
+        resolved.put("extra_in_flight_per_cut", extraInFlight);
         ResultFiles.writeConfiguration(dir.resolve("shaped-links.json"), spec, resolved);
         List<Plots.Series> series = new ArrayList<>();
         for (BoundaryCompression bc : BoundaryCompression.values()) {

@@ -143,6 +143,7 @@ class CliTest {
         assertUsageError(new ShapedLinkBenchmark(), "--warmup", new String[] {"--sequences", "80", "--warmup", "10"},
                 "fewer micro-batches than the timed fit's 10");
         assertUsageError(new ShapedLinkBenchmark(), "--rates", new String[] {"--rates", "0"});
+        assertUsageError(new ShapedLinkBenchmark(), "--extra-in-flight", new String[] {"--extra-in-flight", "-1"}, "0..64");
     }
 
     @Test

@@ -48,6 +48,16 @@ class StageSettingsTest {
         assertEquals(0.5, ((DelayCorrectedNesterov) ((BaseLayer) net.getLayer(0).conf().getLayer()).getIUpdater())
                 .getMomentum(), 0.0, "the user's network keeps its own configuration");
         assertEquals(0.96, StageUpdaters.delayAwareMomentum(0.9, 2, 3), 1e-15);
+        // with one extra micro-batch in flight per cut τ_k = 2(2 - k), and the span is τ_0 + 1 = 5 instead of P = 3
+        MultiLayerNetwork deeper = Nets.irisMlp(DelayCorrectedNesterov.builder().learningRate(0.05).momentum(0.5).build(),
+                DataType.FLOAT, 1);
+        try (AsyncPipelineWrapper w = new AsyncPipelineWrapper.Builder(deeper).partition(1, 1, 1).weightStashing(false)
+                .extraInFlight(1).delayAwareMomentum(0.9).build()) {
+            for (int k = 0; k < 3; k++) {
+                double expected = 0.9 + 2 * (2 - k) * (0.99 - 0.9) / 5;
+                assertEquals(expected, ((DelayCorrectedNesterov) stageUpdater(w, k)).getMomentum(), 1e-15, "stage " + k);
+            }
+        }
         assertEquals(0.95, ((DiscountedNadam) StageUpdaters.withMomentum(DiscountedNadam.builder().build(), 0.95)).getBeta1());
         assertEquals(0.8, ((Adam) StageUpdaters.withMomentum(new Adam(1e-3), 0.8)).getBeta1());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
