@@ -63,9 +63,19 @@ final class Plots {
         }
     }
 
+    /** More lines than this get the legend outside the plot area. */
+    static final int CROWDED = 5;
+
     /** A line chart with markers and error bars, one line per band; bands without points are left out. */
     static void bands(Path png, String title, String xTitle, String yTitle, List<Band> bands) {
-        XYChart chart = xyChart(title, xTitle, yTitle);
+        XYChart chart;
+        if (bands.size() > CROWDED) {       // a legend inside would hide lines: put it to the right, widen the chart
+            chart = new XYChartBuilder().width(WIDTH + 250).height(HEIGHT).title(title).xAxisTitle(xTitle)
+                    .yAxisTitle(yTitle).build();
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(5);
+        } else {
+            chart = xyChart(title, xTitle, yTitle);
+        }
         for (Band b : bands) {
             if (b.x().length > 0) {
                 chart.addSeries(b.name(), b.x(), b.y(), b.spread());
